@@ -1,0 +1,102 @@
+"""Boundary conversion and validation shared by all public functions.
+
+Public functions accept NumPy arrays (or anything array-like) and ``qutip.Qobj``;
+they are converted here once, so the numerical core only ever sees ndarrays.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import ModelError, StateError
+
+#: Absolute tolerance for Hermiticity of user operators (scaled by the operator norm).
+HERMITIAN_RTOL = 1e-10
+#: Tolerance on |Tr rho - 1| and on negative eigenvalues of a density matrix.
+STATE_TOL = 1e-8
+
+
+def to_array(x: Any, name: str) -> np.ndarray:
+    """Convert ``x`` (ndarray, nested list, scipy sparse, or ``qutip.Qobj``) to a complex ndarray.
+
+    Raises :class:`ModelError` naming ``name`` if the entries are not finite numbers.
+    """
+    if hasattr(x, "full") and type(x).__name__ == "Qobj":
+        x = x.full()
+    elif hasattr(x, "toarray") and callable(x.toarray):
+        x = x.toarray()
+    try:
+        arr = np.asarray(x, dtype=complex)
+    except (TypeError, ValueError) as exc:
+        raise ModelError(f"{name}: cannot be read as a numeric array ({exc})") from None
+    if not np.all(np.isfinite(arr)):
+        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise ModelError(f"{name}: contains {bad} NaN or infinite entries; expected finite numbers")
+    return arr
+
+
+def square(x: Any, name: str, dim: int | None = None) -> np.ndarray:
+    """Return ``x`` as a square complex matrix, optionally of a required dimension."""
+    arr = to_array(x, name)
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
+        raise ModelError(f"{name}: has shape {arr.shape}; expected a square matrix")
+    if dim is not None and arr.shape[0] != dim:
+        raise ModelError(f"{name}: has shape {arr.shape}; expected ({dim}, {dim})")
+    return arr
+
+
+def hermitian(x: Any, name: str, dim: int | None = None) -> np.ndarray:
+    """Return ``x`` as a Hermitian matrix (exactly symmetrized after a tolerance check)."""
+    arr = square(x, name, dim)
+    dev = float(np.max(np.abs(arr - arr.conj().T))) if arr.size else 0.0
+    scale = max(1.0, float(np.max(np.abs(arr))) if arr.size else 1.0)
+    if dev > HERMITIAN_RTOL * scale:
+        raise ModelError(
+            f"{name}: is not Hermitian (max |X - X^dag| = {dev:.3g}, tolerance "
+            f"{HERMITIAN_RTOL * scale:.3g})"
+        )
+    return 0.5 * (arr + arr.conj().T)
+
+
+def check_dims(dims: Any, d: int | None = None, name: str = "dims") -> tuple[int, int]:
+    """Validate a bipartite ``dims`` pair (d_A, d_B), optionally against a total dimension."""
+    try:
+        dA, dB = (int(v) for v in dims)
+        ok = all(float(v) == int(v) for v in dims)
+    except (TypeError, ValueError):
+        raise ModelError(f"{name}: got {dims!r}; expected a pair of positive integers (d_A, d_B)")
+    if not ok or dA < 1 or dB < 1:
+        raise ModelError(f"{name}: got {dims!r}; expected a pair of positive integers (d_A, d_B)")
+    if d is not None and dA * dB != d:
+        raise ModelError(
+            f"{name}: d_A * d_B = {dA} * {dB} = {dA * dB} does not match the matrix dimension {d}"
+        )
+    return dA, dB
+
+
+def density_matrix(rho: Any, name: str = "rho", dim: int | None = None,
+                   tol: float = STATE_TOL) -> np.ndarray:
+    """Return ``rho`` as a validated density matrix: Hermitian, unit trace, rho >= -tol.
+
+    The tolerance ``tol`` applies to |Tr rho - 1| and to the most negative eigenvalue.
+    """
+    arr = to_array(rho, name)
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
+        raise StateError(f"{name}: has shape {arr.shape}; expected a square density matrix")
+    if dim is not None and arr.shape[0] != dim:
+        raise StateError(f"{name}: has shape {arr.shape}; expected ({dim}, {dim})")
+    dev = float(np.max(np.abs(arr - arr.conj().T))) if arr.size else 0.0
+    if dev > tol:
+        raise StateError(f"{name}: is not Hermitian (max |rho - rho^dag| = {dev:.3g} > {tol:g})")
+    arr = 0.5 * (arr + arr.conj().T)
+    tr = float(np.trace(arr).real)
+    if abs(tr - 1.0) > tol:
+        raise StateError(f"{name}: has trace {tr:.12g}; expected 1 (off by {tr - 1.0:.3g})")
+    lam_min = float(np.linalg.eigvalsh(arr)[0])
+    if lam_min < -tol:
+        raise StateError(
+            f"{name}: is not positive semidefinite (smallest eigenvalue {lam_min:.3g} < -{tol:g})"
+        )
+    return arr

@@ -1,0 +1,40 @@
+"""Exceptions raised by corrtherm.
+
+Every error a user can trigger with bad input is a subclass of
+:class:`CorrthermError`, itself a :class:`ValueError`, and its message names the
+offending field, the value (or how far off it is) and what was expected.
+"""
+
+from __future__ import annotations
+
+
+class CorrthermError(ValueError):
+    """Base class of all corrtherm input errors."""
+
+
+class ModelError(CorrthermError):
+    """A model or operator is malformed: wrong shape, not Hermitian, bad dims."""
+
+
+class StateError(CorrthermError):
+    """An array is not a valid density matrix (trace, positivity, finiteness)."""
+
+
+class DynamicsError(CorrthermError):
+    """Invalid dynamics input: jump operators, rates, time grids, tolerances."""
+
+
+class FlowError(CorrthermError):
+    """Invalid input to the particle/energy flow analysis (beta, mu, marginals)."""
+
+
+class ScenarioError(CorrthermError):
+    """A scenario file or expression is invalid."""
+
+
+class SweepError(CorrthermError):
+    """A parameter sweep specification or store is invalid."""
+
+
+class MissingDependencyError(CorrthermError, ImportError):
+    """An optional dependency (e.g. qutip, cvxpy) is needed but not installed."""

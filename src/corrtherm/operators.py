@@ -1,0 +1,215 @@
+"""Operator builders: Pauli and spin-j matrices, truncated bosons, Jordan-Wigner fermions,
+embedding of local operators into A (x) B, commutator checks, operator-Schmidt decomposition.
+
+Conventions: sigma_z = diag(1, -1) in the basis |0>, |1>. For qubit "occupations"
+(fermions, hard-core bosons) |1> is the occupied state, so n = |1><1| = (1 - sigma_z)/2 and the
+annihilation operator is a = |0><1| (identical to ``qutip.destroy(2)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import reduce
+from typing import Any
+
+import numpy as np
+
+from ._validate import check_dims, square, to_array
+from .errors import ModelError
+
+__all__ = [
+    "identity", "sigma_x", "sigma_y", "sigma_z", "sigma_plus", "sigma_minus", "pauli",
+    "spin_operators", "destroy", "create", "number", "kron", "site_operator",
+    "fermion_operators", "bipartite_fermions", "parity", "embed", "embed_A", "embed_B",
+    "commutator", "anticommutator", "commutator_norm", "operator_schmidt", "dagger",
+    "basis_projector",
+]
+
+
+def identity(d: int) -> np.ndarray:
+    """d x d identity (complex)."""
+    return np.eye(int(d), dtype=complex)
+
+
+def sigma_x() -> np.ndarray:
+    """Pauli X."""
+    return np.array([[0, 1], [1, 0]], dtype=complex)
+
+
+def sigma_y() -> np.ndarray:
+    """Pauli Y."""
+    return np.array([[0, -1j], [1j, 0]], dtype=complex)
+
+
+def sigma_z() -> np.ndarray:
+    """Pauli Z = diag(1, -1) = |0><0| - |1><1|."""
+    return np.array([[1, 0], [0, -1]], dtype=complex)
+
+
+def sigma_plus() -> np.ndarray:
+    """sigma_+ = |0><1| = (X + iY)/2: raises sigma_z from -1 to +1."""
+    return np.array([[0, 1], [0, 0]], dtype=complex)
+
+
+def sigma_minus() -> np.ndarray:
+    """sigma_- = |1><0| = (X - iY)/2."""
+    return np.array([[0, 0], [1, 0]], dtype=complex)
+
+
+def pauli(label: str) -> np.ndarray:
+    """Tensor product of Paulis from a label like ``"xz"`` or ``"IZ"`` (I, X, Y, Z)."""
+    table = {"i": identity(2), "x": sigma_x(), "y": sigma_y(), "z": sigma_z()}
+    try:
+        return kron(*[table[c] for c in label.lower()])
+    except KeyError:
+        raise ModelError(f"pauli label: got {label!r}; expected letters from I, X, Y, Z") from None
+
+
+def spin_operators(j: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Spin-j matrices (Jx, Jy, Jz) in the basis m = j, j-1, ..., -j (Jz descending).
+
+    For j = 1/2 these are sigma/2 with sigma_z = diag(1, -1).
+    """
+    two_j = 2 * float(j)
+    if two_j < 1 or abs(two_j - round(two_j)) > 1e-12:
+        raise ModelError(f"spin j: got {j!r}; expected a positive half-integer (1/2, 1, 3/2, ...)")
+    m = j - np.arange(int(round(two_j)) + 1)
+    # <m+1|J+|m> = sqrt(j(j+1) - m(m+1)); J+ sits just above the diagonal in descending order
+    jp = np.diag(np.sqrt(j * (j + 1) - m[1:] * (m[1:] + 1)), k=1).astype(complex)
+    jx = 0.5 * (jp + jp.conj().T)
+    jy = -0.5j * (jp - jp.conj().T)
+    return jx, jy, np.diag(m).astype(complex)
+
+
+def destroy(n: int) -> np.ndarray:
+    """Truncated bosonic annihilation operator on Fock states |0>, ..., |n-1>."""
+    if int(n) < 1:
+        raise ModelError(f"boson cutoff: got {n!r}; expected an integer >= 1")
+    return np.diag(np.sqrt(np.arange(1, int(n))), k=1).astype(complex)
+
+
+def create(n: int) -> np.ndarray:
+    """Truncated bosonic creation operator (adjoint of :func:`destroy`)."""
+    return destroy(n).conj().T
+
+
+def number(n: int) -> np.ndarray:
+    """Number operator diag(0, 1, ..., n-1)."""
+    return np.diag(np.arange(int(n))).astype(complex)
+
+
+def dagger(x: Any) -> np.ndarray:
+    """Hermitian conjugate."""
+    return to_array(x, "operator").conj().T
+
+
+def basis_projector(d: int, m: int, n: int | None = None) -> np.ndarray:
+    """|m><n| in dimension d (|m><m| if n is None)."""
+    out = np.zeros((d, d), dtype=complex)
+    out[m, m if n is None else n] = 1.0
+    return out
+
+
+def kron(*ops: Any) -> np.ndarray:
+    """Kronecker product of several operators, left to right."""
+    if not ops:
+        return np.ones((1, 1), dtype=complex)
+    return reduce(np.kron, [to_array(o, "operator") for o in ops])
+
+
+def site_operator(op: Any, site: int, dims: Sequence[int]) -> np.ndarray:
+    """Embed a single-site operator at position ``site`` of a chain with local dims ``dims``."""
+    dims = [int(d) for d in dims]
+    if not 0 <= site < len(dims):
+        raise ModelError(f"site: got {site}; expected 0 <= site < {len(dims)}")
+    o = square(op, "op", dims[site])
+    return kron(*[o if k == site else identity(d) for k, d in enumerate(dims)])
+
+
+def parity(n_modes: int) -> np.ndarray:
+    """Fermion parity (-1)^N on n_modes Jordan-Wigner qubits: sigma_z^{(x) n_modes}."""
+    return kron(*([sigma_z()] * n_modes)) if n_modes else np.ones((1, 1), dtype=complex)
+
+
+def fermion_operators(n_modes: int) -> list[np.ndarray]:
+    """Annihilation operators c_k, k = 0..n_modes-1, via Jordan-Wigner on qubits.
+
+    c_k = Z^{(x) k} (x) a (x) I^{(x)(n-k-1)} with a = |0><1| and Z = diag(1, -1) = (-1)^n,
+    so that {c_j, c_k^dag} = delta_jk and {c_j, c_k} = 0.
+    """
+    if int(n_modes) < 1:
+        raise ModelError(f"n_modes: got {n_modes!r}; expected an integer >= 1")
+    z, a, eye = sigma_z(), sigma_plus(), identity(2)
+    return [kron(*([z] * k + [a] + [eye] * (n_modes - k - 1))) for k in range(n_modes)]
+
+
+def bipartite_fermions(n_A: int, n_B: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Fermionic annihilation operators of n_A modes in A and n_B modes in B on the full space.
+
+    The Jordan-Wigner string of a B mode runs through all of A: c_{B,k} = P_A (x) c'_k with
+    P_A the parity of A, so that A and B operators anticommute across the cut. The local
+    number operators are then N_A = sum_k c_{A,k}^dag c_{A,k} = n_A-local (x) I, etc.
+    Returns (c_A, c_B), each a list of (2^(n_A+n_B))-dimensional matrices.
+    """
+    dA, dB = 2**n_A, 2**n_B
+    cA = [np.kron(c, identity(dB)) for c in fermion_operators(n_A)]
+    pA = parity(n_A)
+    cB = [np.kron(pA, c) for c in fermion_operators(n_B)]
+    del dA
+    return cA, cB
+
+
+def embed(op: Any, dims: Sequence[int], side: str) -> np.ndarray:
+    """Embed a local operator of A (``side="A"``) or B (``side="B"``) into A (x) B."""
+    dA, dB = check_dims(dims)
+    if side == "A":
+        return np.kron(square(op, "op", dA), identity(dB))
+    if side == "B":
+        return np.kron(identity(dA), square(op, "op", dB))
+    raise ModelError(f"side: got {side!r}; expected 'A' or 'B'")
+
+
+def embed_A(op: Any, d_B: int) -> np.ndarray:
+    """op (x) I_B."""
+    return np.kron(to_array(op, "op"), identity(d_B))
+
+
+def embed_B(op: Any, d_A: int) -> np.ndarray:
+    """I_A (x) op."""
+    return np.kron(identity(d_A), to_array(op, "op"))
+
+
+def commutator(a: Any, b: Any) -> np.ndarray:
+    """[a, b] = ab - ba."""
+    a, b = to_array(a, "a"), to_array(b, "b")
+    return a @ b - b @ a
+
+
+def anticommutator(a: Any, b: Any) -> np.ndarray:
+    """{a, b} = ab + ba."""
+    a, b = to_array(a, "a"), to_array(b, "b")
+    return a @ b + b @ a
+
+
+def commutator_norm(a: Any, b: Any) -> float:
+    """Frobenius norm ||[a, b]||_F, the measure used by all condition checks."""
+    return float(np.linalg.norm(commutator(a, b)))
+
+
+def operator_schmidt(V: Any, dims: Sequence[int], rtol: float = 1e-12
+                     ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """Operator-Schmidt decomposition V = sum_k s_k A_k (x) B_k.
+
+    Computed by an SVD of the realigned matrix R[(a a'), (b b')] = V[(a b), (a' b')];
+    {A_k} and {B_k} are Hilbert-Schmidt orthonormal. Terms with s_k <= rtol * s_0 are dropped.
+    Returns (s, A_list, B_list).
+    """
+    dA, dB = check_dims(dims)
+    V = square(V, "V", dA * dB)
+    R = V.reshape(dA, dB, dA, dB).transpose(0, 2, 1, 3).reshape(dA * dA, dB * dB)
+    u, s, vh = np.linalg.svd(R, full_matrices=False)
+    keep = s > rtol * (s[0] if s.size and s[0] > 0 else 1.0)
+    keep &= s > 0
+    A = [u[:, k].reshape(dA, dA) for k in np.flatnonzero(keep)]
+    B = [vh[k, :].reshape(dB, dB) for k in np.flatnonzero(keep)]
+    return s[keep], A, B
