@@ -6,21 +6,62 @@ or particle current is positive when it flows *into* the system part named.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from .energy import (EnergyLedger, correlation_energy, effective_hamiltonians,  # noqa: F401
-                     energy_ledger)
-from .errors import (CorrthermError, DynamicsError, FlowError,  # noqa: F401
-                     MissingDependencyError, ModelError, ScenarioError, StateError, SweepError)
-from .information import (Entropies, entropies, entropy, mutual_information,  # noqa: F401
-                          relative_entropy)
-from .operators import (anticommutator, basis_projector, bipartite_fermions,  # noqa: F401
-                        commutator, commutator_norm, create, dagger, destroy, embed, embed_A,
-                        embed_B, fermion_operators, identity, kron, number, operator_schmidt,
-                        parity, pauli, sigma_minus, sigma_plus, sigma_x, sigma_y, sigma_z,
-                        site_operator, spin_operators)
-from .states import (Decomposition, correlation_basis, decompose, free_energy,  # noqa: F401
-                     gibbs_state, grand_potential, is_density_matrix, log_partition_function,
-                     maximally_mixed, partial_trace, partition_function, positivity_interval,
-                     product_state, pure_state, validate_state)
+from .energy import EnergyLedger, correlation_energy, effective_hamiltonians, energy_ledger  # noqa: F401
+from .errors import (  # noqa: F401
+    CorrthermError,
+    DynamicsError,
+    FlowError,
+    MissingDependencyError,
+    ModelError,
+    ScenarioError,
+    StateError,
+    SweepError,
+)
+from .information import Entropies, entropies, entropy, mutual_information, relative_entropy  # noqa: F401
+from .operators import (  # noqa: F401
+    anticommutator,
+    basis_projector,
+    bipartite_fermions,
+    commutator,
+    commutator_norm,
+    create,
+    dagger,
+    destroy,
+    embed,
+    embed_A,
+    embed_B,
+    fermion_operators,
+    identity,
+    kron,
+    number,
+    operator_schmidt,
+    parity,
+    pauli,
+    sigma_minus,
+    sigma_plus,
+    sigma_x,
+    sigma_y,
+    sigma_z,
+    site_operator,
+    spin_operators,
+)
+from .states import (  # noqa: F401
+    Decomposition,
+    correlation_basis,
+    decompose,
+    free_energy,
+    gibbs_state,
+    grand_potential,
+    is_density_matrix,
+    log_partition_function,
+    maximally_mixed,
+    partial_trace,
+    partition_function,
+    positivity_interval,
+    product_state,
+    pure_state,
+    validate_state,
+)
 from .system import Bipartite  # noqa: F401
 
 # --- dynamics exports (issue 3) ---

@@ -66,7 +66,9 @@ def check_dims(dims: Any, d: int | None = None, name: str = "dims") -> tuple[int
         dA, dB = (int(v) for v in dims)
         ok = all(float(v) == int(v) for v in dims)
     except (TypeError, ValueError):
-        raise ModelError(f"{name}: got {dims!r}; expected a pair of positive integers (d_A, d_B)")
+        raise ModelError(
+            f"{name}: got {dims!r}; expected a pair of positive integers (d_A, d_B)"
+        ) from None
     if not ok or dA < 1 or dB < 1:
         raise ModelError(f"{name}: got {dims!r}; expected a pair of positive integers (d_A, d_B)")
     if d is not None and dA * dB != d:
@@ -76,8 +78,9 @@ def check_dims(dims: Any, d: int | None = None, name: str = "dims") -> tuple[int
     return dA, dB
 
 
-def density_matrix(rho: Any, name: str = "rho", dim: int | None = None,
-                   tol: float = STATE_TOL) -> np.ndarray:
+def density_matrix(
+    rho: Any, name: str = "rho", dim: int | None = None, tol: float = STATE_TOL
+) -> np.ndarray:
     """Return ``rho`` as a validated density matrix: Hermitian, unit trace, rho >= -tol.
 
     The tolerance ``tol`` applies to |Tr rho - 1| and to the most negative eigenvalue.

@@ -12,8 +12,13 @@ from .errors import ModelError
 from .states import _pt
 from .system import Bipartite
 
-__all__ = ["EnergyLedger", "energy_ledger", "effective_hamiltonians", "correlation_energy",
-           "local_mean_field"]
+__all__ = [
+    "EnergyLedger",
+    "energy_ledger",
+    "effective_hamiltonians",
+    "correlation_energy",
+    "local_mean_field",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,8 +51,9 @@ class EnergyLedger:
         return 1.0 - self.alpha_A
 
 
-def local_mean_field(V: np.ndarray, rho_A: np.ndarray, rho_B: np.ndarray, dims: tuple[int, int]
-                     ) -> tuple[np.ndarray, np.ndarray, float]:
+def local_mean_field(
+    V: np.ndarray, rho_A: np.ndarray, rho_B: np.ndarray, dims: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Mean fields of V: (Tr_B[V (I (x) rho_B)], Tr_A[V (rho_A (x) I)], Tr[V rho_A (x) rho_B]).
 
     The first acts on A, the second on B; both are Hermitian for Hermitian V and states.
@@ -61,8 +67,9 @@ def local_mean_field(V: np.ndarray, rho_A: np.ndarray, rho_B: np.ndarray, dims: 
     return fA, fB, v
 
 
-def effective_hamiltonians(model: Bipartite, rho_A: Any, rho_B: Any, alpha_A: float = 0.5
-                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def effective_hamiltonians(
+    model: Bipartite, rho_A: Any, rho_B: Any, alpha_A: float = 0.5
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Effective local Hamiltonians and interaction for marginals rho_A, rho_B (paper 1, Eq. 5-6).
 
     H^_A = H_A + Tr_B[V rho_B] - alpha_A Tr[V rho_A (x) rho_B] I_A,

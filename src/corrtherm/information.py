@@ -10,8 +10,13 @@ from ._validate import STATE_TOL, check_dims, density_matrix
 from .states import _pt
 
 __all__ = [
-    "entropy", "entropy_from_eigenvalues", "mutual_information", "relative_entropy",
-    "Entropies", "entropies", "SUPPORT_TOL",
+    "entropy",
+    "entropy_from_eigenvalues",
+    "mutual_information",
+    "relative_entropy",
+    "Entropies",
+    "entropies",
+    "SUPPORT_TOL",
 ]
 
 #: Eigenvalues below this (relative to the largest) count as exact zeros in relative_entropy.
@@ -62,8 +67,9 @@ def mutual_information(rho: Any, dims: Any, tol: float = STATE_TOL) -> float:
     return entropies(rho, dims, tol).I_AB
 
 
-def relative_entropy(rho: Any, sigma: Any, tol: float = STATE_TOL,
-                     support_tol: float = SUPPORT_TOL) -> float:
+def relative_entropy(
+    rho: Any, sigma: Any, tol: float = STATE_TOL, support_tol: float = SUPPORT_TOL
+) -> float:
     """Quantum relative entropy D(rho || sigma) = Tr rho (ln rho - ln sigma) in nats.
 
     Returns ``inf`` when supp(rho) is not inside supp(sigma): eigenvalues of sigma below

@@ -18,10 +18,30 @@ from ._validate import check_dims, square, to_array
 from .errors import ModelError
 
 __all__ = [
-    "identity", "sigma_x", "sigma_y", "sigma_z", "sigma_plus", "sigma_minus", "pauli",
-    "spin_operators", "destroy", "create", "number", "kron", "site_operator",
-    "fermion_operators", "bipartite_fermions", "parity", "embed", "embed_A", "embed_B",
-    "commutator", "anticommutator", "commutator_norm", "operator_schmidt", "dagger",
+    "identity",
+    "sigma_x",
+    "sigma_y",
+    "sigma_z",
+    "sigma_plus",
+    "sigma_minus",
+    "pauli",
+    "spin_operators",
+    "destroy",
+    "create",
+    "number",
+    "kron",
+    "site_operator",
+    "fermion_operators",
+    "bipartite_fermions",
+    "parity",
+    "embed",
+    "embed_A",
+    "embed_B",
+    "commutator",
+    "anticommutator",
+    "commutator_norm",
+    "operator_schmidt",
+    "dagger",
     "basis_projector",
 ]
 
@@ -196,8 +216,9 @@ def commutator_norm(a: Any, b: Any) -> float:
     return float(np.linalg.norm(commutator(a, b)))
 
 
-def operator_schmidt(V: Any, dims: Sequence[int], rtol: float = 1e-12
-                     ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+def operator_schmidt(
+    V: Any, dims: Sequence[int], rtol: float = 1e-12
+) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
     """Operator-Schmidt decomposition V = sum_k s_k A_k (x) B_k.
 
     Computed by an SVD of the realigned matrix R[(a a'), (b b')] = V[(a b), (a' b')];

@@ -11,10 +11,21 @@ from ._validate import STATE_TOL, check_dims, density_matrix, hermitian, square,
 from .errors import ModelError, StateError
 
 __all__ = [
-    "partial_trace", "decompose", "Decomposition", "product_state", "gibbs_state",
-    "partition_function", "log_partition_function", "grand_potential", "free_energy",
-    "correlation_basis", "positivity_interval", "is_density_matrix", "validate_state",
-    "maximally_mixed", "pure_state",
+    "partial_trace",
+    "decompose",
+    "Decomposition",
+    "product_state",
+    "gibbs_state",
+    "partition_function",
+    "log_partition_function",
+    "grand_potential",
+    "free_energy",
+    "correlation_basis",
+    "positivity_interval",
+    "is_density_matrix",
+    "validate_state",
+    "maximally_mixed",
+    "pure_state",
 ]
 
 
@@ -89,8 +100,9 @@ def is_density_matrix(rho: Any, tol: float = STATE_TOL) -> bool:
     return True
 
 
-def validate_state(rho: Any, name: str = "rho", dim: int | None = None,
-                   tol: float = STATE_TOL) -> np.ndarray:
+def validate_state(
+    rho: Any, name: str = "rho", dim: int | None = None, tol: float = STATE_TOL
+) -> np.ndarray:
     """Return rho as a validated density matrix or raise :class:`StateError` saying how far off."""
     return density_matrix(rho, name, dim, tol)
 
