@@ -243,7 +243,7 @@ def _max_step(rho: np.ndarray, chi: np.ndarray, tol: float) -> float:
     return np.inf if m_min >= 0 else 1.0 / (-m_min)
 
 
-def positivity_interval(rho: Any, chi: Any, tol: float = 1e-12) -> tuple[float, float]:
+def positivity_interval(rho: Any, chi: Any, tol: float = 1e-14) -> tuple[float, float]:
     """Exact largest closed interval [c_min, c_max] with rho + c chi >= 0.
 
     ``rho`` must be positive semidefinite (it need not have unit trace nor full rank);

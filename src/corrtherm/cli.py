@@ -1,0 +1,287 @@
+"""The ``corrtherm`` command: run scenarios, list/show presets, check conditions, reproduce papers.
+
+Every :class:`corrtherm.errors.CorrthermError` (bad scenario, bad parameter, existing output
+directory, ...) becomes exit status 2 with one line on stderr and no traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .errors import CorrthermError, ScenarioError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="corrtherm",
+    help="Correlation-resolved quantum thermodynamics: run scenario files, check a model "
+    "against the papers' conditions, reproduce the papers' worked examples.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _fail(msg: str) -> typer.Exit:
+    # exactly one line, so that shell scripts and humans both see what went wrong
+    typer.echo(f"error: {' '.join(str(msg).split())}", err=True)
+    return typer.Exit(code=2)
+
+
+def _handled(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn package errors into exit status 2 with a one-line message."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except CorrthermError as exc:
+            raise _fail(str(exc)) from None
+
+    return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        typer.echo(f"corrtherm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """corrtherm: correlation-resolved quantum thermodynamics."""
+
+
+def _load(scenario: str | None):
+    from .scenarios import DEFAULT_PRESET, list_presets, load_preset, load_scenario
+
+    if scenario is None:
+        return load_preset(DEFAULT_PRESET)
+    if not Path(scenario).exists() and scenario in list_presets():
+        return load_preset(scenario)
+    if not Path(scenario).exists():
+        raise ScenarioError(
+            f"{scenario}: no such scenario file or preset (see `corrtherm presets`)"
+        )
+    return load_scenario(Path(scenario))
+
+
+def _prepare_outdir(out: Path, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise ScenarioError(f"--out {out}: exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise ScenarioError(
+            f"--out {out}: directory exists and is not empty; use --force to "
+            "overwrite it or choose another --out"
+        )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ScenarioError(f"--out {out}: cannot create directory ({exc})") from None
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "—"
+        return f"{v:.6g}"
+    return str(v)
+
+
+_SUMMARY_LABELS = {
+    "DeltaU": "ΔU (total)",
+    "DeltaU_A": "ΔU_A",
+    "DeltaU_B": "ΔU_B",
+    "DeltaU_chi": "ΔU_χ",
+    "DeltaE_A": "ΔE_A (bare)",
+    "DeltaN_A": "ΔN_A",
+    "DeltaI_AB": "ΔI(A:B) [nats]",
+    "Q_A": "Q_A (heat from bath A)",
+    "Q_B": "Q_B (heat from bath B)",
+    "lhs_26": "Eq.26 left side",
+    "slack": "Eq.26 slack (≥ 0)",
+    "classification": "flow (Eq. 26)",
+    "particle_flow": "particle flow",
+    "energy_flow": "energy flow",
+    "residual_ledger": "ledger residual",
+    "residual_energy_balance": "energy-balance residual",
+    "n_steps": "solver steps",
+    "wall_time_s": "wall time [s]",
+}
+
+
+def summary_table(summary: dict[str, Any]) -> str:
+    """Two-column text table of the most useful summary entries."""
+    rows = [
+        (label, _fmt(summary[k]))
+        for k, label in _SUMMARY_LABELS.items()
+        if k in summary and not (isinstance(summary[k], float) and math.isnan(summary[k]))
+    ]
+    w = max(len(r[0]) for r in rows)
+    return "\n".join(f"  {a:<{w}}  {b}" for a, b in rows)
+
+
+@app.command()
+@_handled
+def run(
+    scenario: Annotated[
+        str | None,
+        typer.Argument(help="Scenario .toml file or preset name (default: paper1-two-qubits)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Output directory (default: ./corrtherm-<scenario name>)."
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write into an existing, non-empty output directory.")
+    ] = False,
+    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG plots.")] = True,
+) -> None:
+    """Run a scenario; write results.nc, PNG plots and print a summary."""
+    from .plotting import plot_run
+    from .scenarios import run_scenario, summarize, write_results
+
+    scen = _load(scenario)
+    out = Path(f"corrtherm-{scen.name}") if out is None else out
+    _prepare_outdir(out, force)
+    typer.echo(f"scenario {scen.name} ({scen.spec.title or scen.source})")
+    typer.echo(f"  sha256 {scen.sha256[:16]}…")
+    # a progress bar only helps a human watching a terminal; logs and pipes stay clean
+    ds = run_scenario(scen, progress=sys.stdout.isatty())
+    made = []
+    if plots and scen.spec.analyses.plots:
+        made = plot_run(ds, out)
+    path = write_results(ds, out / "results.nc")
+    summ = summarize(ds)
+    typer.echo(summary_table(summ))
+    checks = json.loads(ds.attrs.get("condition_checks", "[]"))
+    bad = [c["name"] for c in checks if not c["holds"]]
+    if checks:
+        typer.echo(
+            f"  conditions: {len(checks) - len(bad)}/{len(checks)} hold"
+            + (f" (violated: {'; '.join(bad)})" if bad else "")
+        )
+    typer.echo(
+        f"wrote {path}"
+        + (f" and {len(made)} plots ({', '.join(p.name for p in made)})" if made else "")
+    )
+
+
+@app.command()
+@_handled
+def presets() -> None:
+    """List the built-in scenarios."""
+    from .scenarios import DEFAULT_PRESET, list_presets
+
+    items = list_presets()
+    w = max(len(k) for k in items)
+    for name, title in items.items():
+        mark = " (default)" if name == DEFAULT_PRESET else ""
+        typer.echo(f"{name:<{w}}  {title}{mark}")
+
+
+@app.command()
+@_handled
+def show(
+    preset: Annotated[str, typer.Argument(help="Preset name (see `corrtherm presets`).")],
+) -> None:
+    """Print a built-in scenario as TOML (redirect it to a file to start your own)."""
+    from .scenarios import preset_text
+
+    typer.echo(preset_text(preset), nl=False)
+
+
+@app.command()
+@_handled
+def check(
+    scenario: Annotated[str, typer.Argument(help="Scenario .toml file or preset name.")],
+) -> None:
+    """Check the papers' conditions for a scenario's model without running dynamics."""
+    from .scenarios import build_scenario, check_scenario
+
+    scen = _load(scenario)
+    b = build_scenario(scen)
+    rows = check_scenario(scen)
+    typer.echo(f"scenario {scen.name}: dims (d_A, d_B) = {b.model.dims}, dynamics {b.kind}")
+    w = max(len(r["name"]) for r in rows)
+    for r in rows:
+        status = "holds" if r["holds"] else "VIOLATED"
+        typer.echo(f"  {r['name']:<{w}}  norm {r['value']:.3e}  {status:<8}  [{r['equation']}]")
+    if b.c_interval is not None:
+        lo, hi = b.c_interval
+        typer.echo(
+            f"  correlation strength c = {b.c:.6g}; admissible (rho(0) >= 0): [{lo:.6g}, {hi:.6g}]"
+        )
+
+
+@app.command()
+@_handled
+def reproduce(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path(
+        "corrtherm-reproduce"
+    ),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite a non-empty --out.")] = False,
+) -> None:
+    """Regenerate the papers' worked examples: plots and a table against closed forms."""
+    from .reproduce import format_table
+    from .reproduce import reproduce as _reproduce
+
+    _prepare_outdir(out, force)
+    rows = _reproduce(out, progress=sys.stdout.isatty())
+    typer.echo(format_table(rows), nl=False)
+    typer.echo(f"wrote {out}/paper1.png, {out}/paper2.png, {out}/reproduce.csv, {out}/reproduce.md")
+    if any(r["ok"] == "NO" for r in rows):
+        typer.echo("error: some reproduced numbers disagree with their closed forms", err=True)
+        raise typer.Exit(code=1)
+
+
+def _register_sweeps() -> None:
+    """Register ``sweep``/``plot-sweep`` from corrtherm.sweeps; stubs if it cannot be imported."""
+    try:
+        from .sweeps import plot_sweep_command, sweep_command
+    except Exception as exc:  # noqa: BLE001 - any import failure must not break the whole CLI
+        reason = f"{type(exc).__name__}: {exc}"
+
+        def _unavailable() -> None:
+            raise _fail(f"sweeps are not available in this installation ({reason})")
+
+        for name in ("sweep", "plot-sweep"):
+            app.command(
+                name,
+                help="Parameter sweeps (unavailable).",
+                context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+            )(_unavailable)
+        return
+    app.command("sweep")(_handled(sweep_command))
+    app.command("plot-sweep")(_handled(plot_sweep_command))
+
+
+_register_sweeps()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
