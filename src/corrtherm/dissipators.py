@@ -1,0 +1,326 @@
+"""Local GKLS dissipators (paper 1, Eqs. 2, 11-13) and the naive Lindblad superoperator.
+
+Jump operators are *local* d_X x d_X matrices with the rates folded in (L = sqrt(gamma) |m><n|).
+Vectorization convention (row-major): vec(rho) = rho.reshape(-1), so that
+vec(A rho B) = kron(A, B.T) vec(rho).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from scipy.special import expit
+
+from ._validate import hermitian, square, to_array
+from .errors import DynamicsError, ModelError
+from .system import Bipartite
+
+__all__ = [
+    "as_jumps",
+    "dissipator",
+    "adjoint_dissipator",
+    "thermal_jumps",
+    "thermal_rate",
+    "lindblad_superoperator",
+    "RATE_FUNCTIONS",
+]
+
+#: Relative tolerance for the detailed-balance check of user rate functions.
+DETAILED_BALANCE_RTOL = 1e-8
+
+
+def as_jumps(jumps: Any, dim: int, name: str = "jumps") -> np.ndarray:
+    """Validate jump operators and return them stacked as an array of shape (K, dim, dim).
+
+    Accepts a sequence of matrices (ndarray / nested lists / ``qutip.Qobj``), a single matrix,
+    or a stacked (K, dim, dim) array; an empty sequence means no dissipation.
+    """
+    if jumps is None:
+        return np.zeros((0, dim, dim), dtype=complex)
+    if isinstance(jumps, np.ndarray) and jumps.ndim == 3:
+        items = list(jumps)
+    elif isinstance(jumps, np.ndarray) and jumps.ndim == 2:
+        items = [jumps]
+    elif hasattr(jumps, "full") and type(jumps).__name__ == "Qobj":
+        items = [jumps]
+    elif isinstance(jumps, Sequence) or hasattr(jumps, "__iter__"):
+        items = list(jumps)
+    else:
+        raise DynamicsError(
+            f"{name}: got {type(jumps).__name__}; expected a sequence of {dim} x {dim} matrices"
+        )
+    out = np.zeros((len(items), dim, dim), dtype=complex)
+    for k, L in enumerate(items):
+        try:
+            arr = to_array(L, f"{name}[{k}]")
+        except ModelError as exc:
+            raise DynamicsError(str(exc)) from None
+        if arr.shape != (dim, dim):
+            raise DynamicsError(
+                f"{name}[{k}]: has shape {arr.shape}; expected a local ({dim}, {dim}) jump "
+                "operator (jumps act on one subsystem and are embedded automatically)"
+            )
+        out[k] = arr
+    return out
+
+
+def _apply_local(
+    L: np.ndarray, X: np.ndarray, dims: tuple[int, int] | None, side: str | None, left: bool
+) -> np.ndarray:
+    """L X (left) or X L (right) with L local on ``side`` of A (x) B (or on the whole space)."""
+    if dims is None:
+        return L @ X if left else X @ L
+    dA, dB = dims
+    X4 = X.reshape(dA, dB, dA, dB)
+    if side == "A":
+        Y = np.einsum("ac,cbde->abde", L, X4) if left else np.einsum("abce,cd->abde", X4, L)
+    else:
+        Y = np.einsum("bc,acde->abde", L, X4) if left else np.einsum("abdc,ce->abde", X4, L)
+    return Y.reshape(dA * dB, dA * dB)
+
+
+def _prepare(jumps: Any, X: Any, dims: Any, side: str | None, name: str):
+    Xm = square(X, name)
+    if dims is None:
+        return as_jumps(jumps, Xm.shape[0]), Xm, None
+    dA, dB = (int(v) for v in dims)
+    if Xm.shape[0] != dA * dB:
+        raise ModelError(f"{name}: has shape {Xm.shape}; expected ({dA * dB}, {dA * dB})")
+    if side not in ("A", "B"):
+        raise ModelError(f"side: got {side!r}; expected 'A' or 'B' when dims is given")
+    return as_jumps(jumps, dA if side == "A" else dB, "jumps"), Xm, (dA, dB)
+
+
+def dissipator(jumps: Any, rho: Any, *, dims: Any = None, side: str | None = None) -> np.ndarray:
+    """GKLS dissipator L[rho] = sum_k (L_k rho L_k^dag - 1/2 {L_k^dag L_k, rho}) (paper 1, Eq. 2).
+
+    Without ``dims``, ``rho`` is an operator on the same space as the jumps. With
+    ``dims=(d_A, d_B)`` and ``side="A"|"B"``, ``rho`` lives on A (x) B and the local jumps act
+    as L_k (x) I_B or I_A (x) L_k (never materialized).
+    """
+    Ls, R, dd = _prepare(jumps, rho, dims, side, "rho")
+    out = np.zeros_like(R)
+    for L in Ls:
+        Ld = L.conj().T
+        LR = _apply_local(L, R, dd, side, True)
+        out += _apply_local(Ld, LR, dd, side, False)
+        LdL = Ld @ L
+        out -= 0.5 * (_apply_local(LdL, R, dd, side, True) + _apply_local(LdL, R, dd, side, False))
+    return out
+
+
+def adjoint_dissipator(
+    jumps: Any, X: Any, *, dims: Any = None, side: str | None = None
+) -> np.ndarray:
+    """Hilbert-Schmidt adjoint L#[X] = sum_k (L_k^dag X L_k - 1/2 {L_k^dag L_k, X}) (paper 1,
+    Eq. 11), defined by Tr[X L[rho]] = Tr[L#[X] rho]. ``dims``/``side`` as in :func:`dissipator`.
+    """
+    Ls, Xm, dd = _prepare(jumps, X, dims, side, "X")
+    out = np.zeros_like(Xm)
+    for L in Ls:
+        Ld = L.conj().T
+        out += _apply_local(Ld, _apply_local(L, Xm, dd, side, False), dd, side, True)
+        LdL = Ld @ L
+        out -= 0.5 * (
+            _apply_local(LdL, Xm, dd, side, True) + _apply_local(LdL, Xm, dd, side, False)
+        )
+    return out
+
+
+# ============================================================================ thermal jumps
+def _rate_paper(omega: np.ndarray, beta: float, gamma0: float) -> np.ndarray:
+    return gamma0 * np.exp(-0.5 * beta * omega)
+
+
+def _rate_fermi(omega: np.ndarray, beta: float, gamma0: float) -> np.ndarray:
+    # expit(-x) = 1/(1 + e^x), overflow-free
+    return gamma0 * expit(-beta * omega)
+
+
+def _rate_ohmic(omega: np.ndarray, beta: float, gamma0: float) -> np.ndarray:
+    x = beta * np.asarray(omega, dtype=float)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        bose = np.where(x == 0, 1.0, x / np.expm1(np.where(x == 0, 1.0, x)))
+    # omega / (e^{beta omega} - 1) = (1/beta) x / expm1(x); the x -> 0 limit is 1/beta
+    return gamma0 * np.where(np.isfinite(bose), bose, 0.0) / beta
+
+
+#: Built-in transition-rate functions gamma(omega; beta, gamma0) with detailed balance
+#: gamma(omega) = gamma(-omega) e^{-beta omega} (paper 1, Eq. 13).
+RATE_FUNCTIONS: dict[str, Callable[[np.ndarray, float, float], np.ndarray]] = {
+    "paper": _rate_paper,
+    "fermi": _rate_fermi,
+    "ohmic": _rate_ohmic,
+}
+
+
+def thermal_rate(
+    omega: Any, beta: float, rate: str | Callable = "fermi", gamma0: float = 1.0
+) -> np.ndarray:
+    """Transition rate gamma(omega) for a jump that changes the system energy by omega = E_m - E_n.
+
+    - "paper": gamma0 exp(-beta omega / 2); with H = w sigma_z (E_0 = w, E_1 = -w) and gamma0 = 1
+      this gives gamma_01 = e^{-beta w}, gamma_10 = e^{+beta w}, paper 1's example rates.
+    - "fermi": gamma0 / (1 + exp(beta omega)) (the rates of the QuTiP reference workload).
+    - "ohmic": gamma0 omega / (exp(beta omega) - 1), i.e. gamma0 |omega| (n(|omega|) + 1) for
+      emission and gamma0 |omega| n(|omega|) for absorption, with the limit gamma0 / beta at 0
+      (requires beta > 0).
+    - a callable ``rate(omega) -> gamma`` (vectorized over a float array).
+    All built-ins satisfy detailed balance gamma(omega) / gamma(-omega) = exp(-beta omega)
+    (Eq. 13); user callables are checked for it by :func:`thermal_jumps`.
+    """
+    w = np.asarray(omega, dtype=float)
+    if callable(rate):
+        try:
+            out = np.asarray(rate(w), dtype=float)
+        except Exception as exc:  # the user's function failed: report it as bad input
+            raise DynamicsError(f"rate: the callable raised {type(exc).__name__}: {exc}") from None
+        if out.shape != w.shape:
+            out = np.broadcast_to(out, w.shape).copy() if out.size == 1 else out
+        if out.shape != w.shape:
+            raise DynamicsError(
+                f"rate: returned shape {out.shape} for omega of shape {w.shape}; expected a "
+                "vectorized function gamma(omega)"
+            )
+        return out
+    if rate not in RATE_FUNCTIONS:
+        raise DynamicsError(
+            f"rate: got {rate!r}; expected one of {sorted(RATE_FUNCTIONS)} or a "
+            "callable gamma(omega)"
+        )
+    if rate == "ohmic" and not beta > 0:
+        raise DynamicsError(f"beta: got {beta!r}; the 'ohmic' rate needs beta > 0")
+    return RATE_FUNCTIONS[rate](w, float(beta), float(gamma0))
+
+
+def thermal_jumps(
+    H_local: Any,
+    beta: float,
+    rate: str | Callable = "fermi",
+    gamma0: float = 1.0,
+    *,
+    degenerate: str = "error",
+    degeneracy_tol: float = 1e-9,
+) -> list[np.ndarray]:
+    """Thermalizing jump operators of paper 1, Eqs. 12-13.
+
+    L_mn = sqrt(gamma(E_m - E_n)) |m><n| for all ordered pairs m != n of eigenvectors of the bare
+    local Hamiltonian H_local = sum_m E_m |m><m| (transition n -> m, energy change
+    omega = E_m - E_n). Detailed balance gamma_mn = gamma_nm exp(-beta (E_m - E_n)) (Eq. 13)
+    makes exp(-beta H_local)/Z a steady state, unique for a non-degenerate spectrum.
+    See :func:`thermal_rate` for ``rate``. Jumps with zero rate are dropped.
+
+    Degenerate spectra: the eigenvectors inside a degenerate level are not unique, so the jumps
+    |m><n| would depend on an arbitrary basis choice. ``degenerate="error"`` (default) raises a
+    :class:`DynamicsError` naming the levels and their gap (gaps below ``degeneracy_tol`` times
+    max(1, spread of the spectrum) count as degenerate). ``degenerate="allow"`` keeps NumPy's
+    eigenbasis and treats pairs inside a level as omega = 0 transitions with rate gamma(0):
+    the Gibbs state is still steady (detailed balance holds with omega = 0) but the coherence
+    dynamics inside the level depends on that basis choice and the steady state may be unique
+    only up to the symmetry of the level.
+    """
+    H = hermitian(H_local, "H_local")
+    if not np.isfinite(beta):
+        raise DynamicsError(f"beta: got {beta!r}; expected a finite real inverse temperature")
+    try:
+        g0 = float(gamma0)
+    except (TypeError, ValueError):
+        raise DynamicsError(
+            f"gamma0: got {gamma0!r}; expected a non-negative real number"
+        ) from None
+    if not np.isfinite(g0) or g0 < 0:
+        raise DynamicsError(f"gamma0: got {gamma0!r}; expected a finite, non-negative rate")
+    if degenerate not in ("error", "allow"):
+        raise DynamicsError(f"degenerate: got {degenerate!r}; expected 'error' or 'allow'")
+    E, Q = np.linalg.eigh(H)
+    spread = max(1.0, float(E[-1] - E[0])) if E.size else 1.0
+    gaps = np.diff(E)
+    close = np.flatnonzero(gaps <= degeneracy_tol * spread)
+    if close.size and degenerate == "error":
+        k = int(close[0])
+        raise DynamicsError(
+            f"H_local: degenerate spectrum, levels {k} and {k + 1} (E = {E[k]:.12g}, "
+            f"{E[k + 1]:.12g}) differ by {gaps[k]:.3g} <= {degeneracy_tol * spread:.3g}; the "
+            "thermal jumps |m><n| are then basis dependent. Lift the degeneracy or pass "
+            "degenerate='allow' (see the docstring for what that means)"
+        )
+    n = E.size
+    m_idx, n_idx = np.nonzero(~np.eye(n, dtype=bool))
+    omega = E[m_idx] - E[n_idx]
+    if close.size:
+        # equal levels within tolerance are exactly degenerate for the rate function
+        same = np.abs(omega) <= degeneracy_tol * spread
+        omega = np.where(same, 0.0, omega)
+    gam = thermal_rate(omega, beta, rate, g0)
+    _check_rates(gam, omega, beta, callable(rate))
+    jumps = []
+    for m, k, g in zip(m_idx, n_idx, gam):
+        if g > 0:
+            jumps.append(np.sqrt(g) * np.outer(Q[:, m], Q[:, k].conj()))
+    return jumps
+
+
+def _check_rates(gam: np.ndarray, omega: np.ndarray, beta: float, user: bool) -> None:
+    bad = ~np.isfinite(gam)
+    if np.any(bad):
+        w = float(omega[np.flatnonzero(bad)[0]])
+        raise DynamicsError(
+            f"rate: gamma(omega = {w:.6g}) = {gam[bad][0]!r}; expected a finite non-negative rate"
+        )
+    if np.any(gam < 0):
+        i = int(np.flatnonzero(gam < 0)[0])
+        raise DynamicsError(
+            f"rate: gamma(omega = {omega[i]:.6g}) = {gam[i]:.6g} < 0; expected a non-negative rate"
+        )
+    if not user:
+        return
+    # detailed balance gamma(w) = gamma(-w) e^{-beta w}; pairs (w, -w) are both in the list
+    # (floating-point subtraction is exactly antisymmetric). Compared in logs: no overflow.
+    order = {float(w): i for i, w in enumerate(omega)}
+    for i, w in enumerate(omega):
+        j = order.get(float(-w))
+        if j is None or w < 0:
+            continue
+        gi, gj = float(gam[i]), float(gam[j])
+        if gi == 0.0 and gj == 0.0:
+            continue
+        if gi > 0 and gj > 0:
+            ok = abs(np.log(gi) - np.log(gj) + beta * w) <= DETAILED_BALANCE_RTOL * max(
+                1.0, abs(beta * w)
+            )
+        else:  # one rate vanishes: only acceptable when the Boltzmann factor underflows
+            ok = abs(beta * w) > 700
+        if not ok:
+            raise DynamicsError(
+                f"rate: violates detailed balance (Eq. 13): gamma({w:.6g}) = {gi:.6g}, "
+                f"gamma({-w:.6g}) = {gj:.6g} at beta = {beta:g}; expected "
+                "gamma(omega)/gamma(-omega) = exp(-beta omega)"
+            )
+
+
+# ===================================================================== naive superoperator
+def lindblad_superoperator(model: Bipartite, jumps_A: Any = (), jumps_B: Any = ()) -> np.ndarray:
+    """The d^2 x d^2 generator of d rho/dt = -i[H, rho] + L_A[rho] + L_B[rho] (paper 1, Eq. 1).
+
+    Row-major convention vec(rho) = rho.reshape(-1), vec(A rho B) = kron(A, B.T) vec(rho):
+    -i[H, rho] -> -i (H (x) I - I (x) H^T), and each embedded jump L contributes
+    L (x) conj(L) - 1/2 (L^dag L (x) I + I (x) (L^dag L)^T).
+    Deliberately naive (dense, obviously right): the reference for structured generators.
+    """
+    if not isinstance(model, Bipartite):
+        raise ModelError(f"model: got {type(model).__name__}; expected a corrtherm.Bipartite")
+    dA, dB = model.dims
+    d = model.d
+    I = np.eye(d)
+    out = -1j * (np.kron(model.H, I) - np.kron(I, model.H.T))
+    for side, js in (
+        ("A", as_jumps(jumps_A, dA, "jumps_A")),
+        ("B", as_jumps(jumps_B, dB, "jumps_B")),
+    ):
+        for L in js:
+            Lf = np.kron(L, np.eye(dB)) if side == "A" else np.kron(np.eye(dA), L)
+            LdL = Lf.conj().T @ Lf
+            out += np.kron(Lf, Lf.conj()) - 0.5 * (np.kron(LdL, I) + np.kron(I, LdL.T))
+    return out
