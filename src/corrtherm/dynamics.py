@@ -416,7 +416,14 @@ def _generator_eig(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(np.abs(lam) <= ZERO_RATE_RTOL * scale, 0.0, lam), Rv
 
 
-def _exact_chunks(S: np.ndarray, v0: np.ndarray, heat_rows: np.ndarray, t: np.ndarray, step: int):
+def _exact_chunks(
+    S: np.ndarray,
+    v0: np.ndarray,
+    heat_rows: np.ndarray,
+    t: np.ndarray,
+    step: int,
+    eig: tuple[np.ndarray, np.ndarray] | None = None,
+):
     """Exact propagation of vec(rho) under d vec/dt = S vec, with the integrated heats.
 
     Yields (slice, states (k, d^2), Q (k, 2), method) chunk by chunk.
@@ -427,7 +434,7 @@ def _exact_chunks(S: np.ndarray, v0: np.ndarray, heat_rows: np.ndarray, t: np.nd
     """
     n = t.size
     tau = t - t[0]
-    lam, Rv = _generator_eig(S)
+    lam, Rv = _generator_eig(S) if eig is None else eig
     cond = np.linalg.cond(Rv)
     if np.isfinite(cond) and cond <= EIG_COND_MAX:
         c = np.linalg.solve(Rv, v0)
@@ -599,7 +606,9 @@ def _evolve_exact(model, rho, t, JA, JB, a, store_states, entropic) -> xr.Datase
     n = t.size
     JA_t, JB_t, Q, q = np.zeros(n), np.zeros(n), np.zeros((n, 2)), np.zeros(n)
     used = "exact"
-    for sl, vecs, Qc, how in _exact_chunks(S, rho.reshape(-1), heat_rows, t, _batch_size(d)):
+    # one eigendecomposition of the d^2 x d^2 generator serves propagation and refinement
+    eig = _generator_eig(S)
+    for sl, vecs, Qc, how in _exact_chunks(S, rho.reshape(-1), heat_rows, t, _batch_size(d), eig):
         used = how
         R = _hermitize(vecs.reshape(-1, d, d))
         J = (vecs @ heat_rows.T).real
@@ -614,16 +623,16 @@ def _evolve_exact(model, rho, t, JA, JB, a, store_states, entropic) -> xr.Datase
     attrs = {"method": used, "n_rhs": 0, "n_steps": 0, "rtol": 0.0, "atol": 0.0}
     refined = None
     if entropic and used == "exact-spectral" and n > 1:
-        refined = _refine_entropic(S, S_diss, model.H, rho.reshape(-1), t, q)
+        refined = _refine_entropic(eig, S_diss, model.H, rho.reshape(-1), t, q)
     return _finish(model, led, t, JA_t, JB_t, Q, q, entropic, attrs, refined)
 
 
-def _refine_entropic(S, S_diss, H, v0, t, q):
+def _refine_entropic(eig, S_diss, H, v0, t, q):
     """Cumulative entropic heat with the save grid refined (x2, x4, ...) until two successive
     levels agree to ENTROPIC_TOL: the exact propagator gives rho at any time, and the heat rate
     can vary faster than the save spacing (near-degenerate eigenvalues of rho)."""
     d = H.shape[0]
-    lam, Rv = _generator_eig(S)
+    lam, Rv = eig
     c = np.linalg.solve(Rv, v0)
     tau = t - t[0]
     Qe, err = _cumulative_heat(t, q)
