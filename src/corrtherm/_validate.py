@@ -37,6 +37,22 @@ def to_array(x: Any, name: str) -> np.ndarray:
     return arr
 
 
+def finite_real(
+    value: Any,
+    name: str,
+    error: type[Exception] = ModelError,
+    expected: str = "a finite real number",
+) -> float:
+    """Return ``value`` as a float, or raise ``error`` naming ``name``, the value and ``expected``."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise error(f"{name}: got {value!r}; expected {expected}") from None
+    if not np.isfinite(v):
+        raise error(f"{name}: got {value!r}; expected {expected}")
+    return v
+
+
 def square(x: Any, name: str, dim: int | None = None) -> np.ndarray:
     """Return ``x`` as a square complex matrix, optionally of a required dimension."""
     arr = to_array(x, name)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ._validate import density_matrix, to_array
+from ._validate import density_matrix, finite_real, to_array
 from .errors import DynamicsError, ModelError
 from .system import Bipartite
 
@@ -67,13 +67,7 @@ def _check_times(times: Any) -> np.ndarray:
 
 
 def _check_alpha(alpha_A: float) -> float:
-    try:
-        a = float(alpha_A)
-    except (TypeError, ValueError):
-        raise ModelError(f"alpha_A: got {alpha_A!r}; expected a finite real number") from None
-    if not np.isfinite(a):
-        raise ModelError(f"alpha_A: got {alpha_A!r}; expected a finite real number")
-    return a
+    return finite_real(alpha_A, "alpha_A")
 
 
 def _entropy_rows(p: np.ndarray) -> np.ndarray:

@@ -7,8 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validate import density_matrix
-from .errors import ModelError
+from ._validate import density_matrix, finite_real
 from .states import _pt
 from .system import Bipartite
 
@@ -85,8 +84,7 @@ def effective_hamiltonians(
 
 
 def _check_alpha(alpha_A: float) -> None:
-    if not np.isfinite(alpha_A):
-        raise ModelError(f"alpha_A: got {alpha_A!r}; expected a finite real number")
+    finite_real(alpha_A, "alpha_A")
 
 
 def _effective(model: Bipartite, rA: np.ndarray, rB: np.ndarray, alpha_A: float):

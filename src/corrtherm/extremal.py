@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linprog
 
-from ._validate import density_matrix
+from ._validate import density_matrix, finite_real
 from .errors import CorrthermError, FlowError, MissingDependencyError
 from .flows import _beta, _model, thermal_marginals
 from .system import Bipartite
@@ -102,12 +102,7 @@ def transfer_operator(model: Bipartite, t: float, quantity: str = "particles") -
         raise FlowError(f"quantity: got {quantity!r}; expected one of {_QUANTITIES}")
     if quantity == "particles" and not m.has_numbers:
         raise FlowError("quantity: 'particles' needs number operators; the model has none")
-    try:
-        time = float(t)
-    except (TypeError, ValueError):
-        raise FlowError(f"t: got {t!r}; expected a finite time") from None
-    if not np.isfinite(time):
-        raise FlowError(f"t: got {t!r}; expected a finite time")
+    time = finite_real(t, "t", FlowError, "a finite time")
     X = m.N_A_full if quantity == "particles" else m.H_A_full
     e, W = np.linalg.eigh(m.H)
     U = (W * np.exp(-1j * e * time)) @ W.conj().T

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ._validate import density_matrix, hermitian, to_array
+from ._validate import density_matrix, finite_real, hermitian, to_array
 from .errors import CorrthermError, FlowError
 from .operators import commutator_norm
 from .states import _pt, positivity_interval
@@ -86,12 +86,7 @@ def _beta(value: Any, name: str) -> float:
 
 
 def _mu(value: Any, name: str, model: Bipartite) -> float:
-    try:
-        m = float(value)
-    except (TypeError, ValueError):
-        raise FlowError(f"{name}: got {value!r}; expected a finite chemical potential") from None
-    if not np.isfinite(m):
-        raise FlowError(f"{name}: got {value!r}; expected a finite chemical potential")
+    m = finite_real(value, name, FlowError, "a finite chemical potential")
     if m != 0.0 and not model.has_numbers:
         raise FlowError(
             f"{name}: got {m!r}, but the model has no number operators N_A, N_B; a chemical "
@@ -101,13 +96,7 @@ def _mu(value: Any, name: str, model: Bipartite) -> float:
 
 
 def _finite_float(value: Any, name: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise FlowError(f"{name}: got {value!r}; expected a finite real number") from None
-    if not np.isfinite(v):
-        raise FlowError(f"{name}: got {value!r}; expected a finite real number")
-    return v
+    return finite_real(value, name, FlowError)
 
 
 def _model(model: Any) -> Bipartite:

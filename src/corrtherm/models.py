@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ._validate import finite_real
 from .errors import ModelError
 from .operators import (
     bipartite_fermions,
@@ -45,13 +46,7 @@ __all__ = [
 
 
 def _finite(value: float, name: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ModelError(f"{name}: got {value!r}; expected a finite real number") from None
-    if not np.isfinite(v):
-        raise ModelError(f"{name}: got {value!r}; expected a finite real number")
-    return v
+    return finite_real(value, name)
 
 
 def _levels(values: float | Sequence[float], n: int, name: str) -> np.ndarray:
