@@ -709,3 +709,15 @@ def test_large_d_code_path_on_a_small_model(rng, monkeypatch):
         np.testing.assert_allclose(ds[k], ref[k], atol=1e-8, err_msg=k)
     assert np.all(np.isnan(ds.Q_entropic)) and "skipped" in ds.attrs["entropic_split"]
     assert_ledger_matches(ds, model, ds.rho.values, atol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["exact", "ode"])
+def test_entropic_split_switch_changes_nothing_else(method):
+    model, jA, jB, _, _, piA, piB = paper1_example()[:7]
+    rho0 = np.kron(piA, piB) + 0.02 * np.kron(sigma_z(), sigma_z())
+    t = np.linspace(0, 1.5, 31)
+    on = evolve(model, rho0, t, jA, jB, method=method, entropic_split=True)
+    off = evolve(model, rho0, t, jA, jB, method=method, entropic_split=False)
+    assert np.all(np.isnan(off.Q_entropic)) and np.all(np.isfinite(on.Q_entropic))
+    for var in ("U", "U_A", "U_B", "U_chi", "J_A", "J_B", "Q_A", "Q_B", "S", "I_AB"):
+        np.testing.assert_allclose(off[var], on[var], atol=1e-12, err_msg=var)

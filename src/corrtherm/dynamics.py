@@ -492,6 +492,7 @@ def evolve(
     atol: float = 1e-10,
     store_states: bool = False,
     progress: bool = False,
+    entropic_split: bool | None = None,
 ) -> xr.Dataset:
     """Open GKLS evolution d rho/dt = -i[H, rho] + L_A[rho] + L_B[rho] (paper 1, Eqs. 1-2) with
     the time-resolved, correlation-resolved energy ledger.
@@ -515,8 +516,10 @@ def evolve(
     its time integral is composite Simpson, on a grid the exact branch refines until two levels
     agree to ENTROPIC_TOL, and on the save grid refined ENTROPIC_ODE_REFINE-fold (dense output)
     for "ode"; a RuntimeWarning asks for more save times when the error estimate
-    attrs["entropic_quadrature_error"] exceeds ENTROPIC_WARN (relative). For d > ENTROPIC_MAX_D it is skipped (NaN): it needs a full eigendecomposition
-    of rho at every save time, which would dominate the cost at large d.
+    attrs["entropic_quadrature_error"] exceeds ENTROPIC_WARN (relative). ``entropic_split=None``
+    computes it for d <= ENTROPIC_MAX_D and skips it (NaN) above: it needs a full
+    eigendecomposition of rho at every save time, which would dominate the cost at large d;
+    True or False forces it on or off.
     attrs: kind="open", method, rtol, atol, n_rhs, n_steps, residual_energy_balance =
     max_t |U(t) - U(t0) - Q_A(t) - Q_B(t)|, residual_ledger, entropic_split,
     entropic_quadrature_error.
@@ -541,7 +544,9 @@ def evolve(
             f"method: 'exact' builds a dense d^2 x d^2 = {d * d} x {d * d} generator; allowed up "
             f"to d = {EXACT_MAX_D}. Use method='ode' (or 'auto') for d = {d}"
         )
-    entropic = d <= ENTROPIC_MAX_D
+    # the split needs a full eigendecomposition of rho at every save (and the exact branch
+    # refines the grid): on by default only where that is cheap next to the evolution
+    entropic = d <= ENTROPIC_MAX_D if entropic_split is None else bool(entropic_split)
     if method == "exact":
         return _evolve_exact(model, rho, t, JA, JB, a, store_states, entropic)
     return _evolve_ode(model, rho, t, JA, JB, a, store_states, entropic, r_tol, a_tol, progress)

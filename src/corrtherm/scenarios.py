@@ -538,6 +538,8 @@ class AnalysesSpec(_Strict):
     flows: bool = True
     plots: bool = True
     store_states: bool = False
+    # None: on for single runs where cheap (see dynamics.evolve), off in sweeps
+    entropic_split: bool | None = None
 
 
 class ScenarioSpec(_Strict):
@@ -1211,8 +1213,13 @@ def _add_flows(b: BuiltScenario, ds: xr.Dataset) -> xr.Dataset:
         return ds
 
 
-def run_scenario(scenario: Scenario, progress: bool = False) -> xr.Dataset:
+def run_scenario(
+    scenario: Scenario, progress: bool = False, *, entropic_split: bool | None = None
+) -> xr.Dataset:
     """Build and evolve a scenario; returns the trajectory dataset with flow variables and attrs.
+
+    ``entropic_split`` overrides ``[analyses] entropic_split`` when the scenario leaves it unset
+    (the entropy-based heat/work split of paper 1's Remark, see :func:`dynamics.evolve`).
 
     attrs added: scenario (TOML text), scenario_sha256, scenario_name, corrtherm_version,
     condition_checks (JSON), beta_A/beta_B/mu_A/mu_B (references of the flow analysis),
@@ -1247,6 +1254,11 @@ def run_scenario(scenario: Scenario, progress: bool = False) -> xr.Dataset:
                 atol=b.atol,
                 store_states=spec.analyses.store_states,
                 progress=progress,
+                entropic_split=(
+                    spec.analyses.entropic_split
+                    if spec.analyses.entropic_split is not None
+                    else entropic_split
+                ),
             )
     except ScenarioError:
         raise

@@ -286,7 +286,9 @@ class ScenarioPoint:
     def __call__(self, params: Mapping[str, float]) -> dict[str, float | str]:
         from .scenarios import run_scenario, summarize
 
-        return summarize(run_scenario(self.scenario.with_parameters(dict(params))))
+        # the summary has no entropic heat/work: skip that split unless the scenario asks for it
+        scn = self.scenario.with_parameters(dict(params))
+        return summarize(run_scenario(scn, entropic_split=False))
 
     def __repr__(self) -> str:
         return f"ScenarioPoint({getattr(self.scenario, 'name', '?')})"
