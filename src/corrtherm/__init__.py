@@ -64,10 +64,54 @@ from .states import (  # noqa: F401
 )
 from .system import Bipartite  # noqa: F401
 
-# --- dynamics exports (issue 3) ---
-# --- flows exports (issue 4) ---
-# --- scenario/cli exports (issue 5) ---
-# --- sweep exports (issue 6) ---
+# open-system dynamics (paper 1)
+from .dissipators import (  # noqa: F401
+    adjoint_dissipator,
+    dissipator,
+    lindblad_superoperator,
+    thermal_jumps,
+    thermal_rate,
+)
+from .dynamics import (  # noqa: F401
+    ConditionsReport,
+    InvariantSubspaceReport,
+    SteadyStateReport,
+    check_conditions,
+    evolve,
+    evolve_isolated,
+    invariant_correlation_subspace,
+    steady_state,
+    trajectory_ledger,
+)
+
+# isolated dynamics, particle/energy flows, model library, extremal correlations (paper 2)
+from . import extremal, flows, models  # noqa: F401
+from .extremal import ExtremalReport, extremal_transfer, max_anomalous_transfer  # noqa: F401
+from .flows import (  # noqa: F401
+    ConservationReport,
+    FlowReport,
+    conservation_checks,
+    energy_exchange_coherence,
+    flow_dataset,
+    flow_report,
+    initial_energy_current,
+    initial_particle_current,
+    linear_response_mutual_information,
+    locally_thermal_state,
+    particle_exchange_coherence,
+    thermal_marginals,
+)
+
+# scenario files, results files and parameter sweeps
+from .scenarios import (  # noqa: F401
+    Scenario,
+    load_scenario,
+    read_results,
+    run_scenario,
+    summarize,
+    write_results,
+)
+from .sweeps import SweepResult, open_sweep, plot_sweep, run_sweep  # noqa: F401
 
 try:
     __version__ = version("corrtherm")
