@@ -1162,10 +1162,18 @@ def plot_sweep(
             mesh = ax.pcolormesh(y, x, np.ma.masked_invalid(val), shading="auto", **kw)
             fig.colorbar(mesh, ax=ax, label=var)
             if anom.any() and len(x) > 1 and len(y) > 1:
-                ax.contourf(
-                    y, x, anom.astype(float), levels=[0.5, 1.5], colors="none", hatches=["//"]
+                # hatch exactly the anomalous cells of the map (a contour through cell centres
+                # would cut cells and suggest a boundary the grid does not resolve)
+                ax.pcolor(
+                    y,
+                    x,
+                    np.ma.masked_where(~anom, np.ones(anom.shape)),
+                    shading="auto",
+                    hatch="//",
+                    facecolor="none",
+                    edgecolor="k",
+                    linewidth=0.6,
                 )
-                ax.contour(y, x, anom.astype(float), levels=[0.5], colors="k", linewidths=1.2)
             elif anom.any():
                 yy, xx = np.meshgrid(y, x)
                 ax.plot(yy[anom], xx[anom], "k+", label="anomalous")
