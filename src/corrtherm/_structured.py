@@ -1,0 +1,688 @@
+"""Structured GKLS generator for local dissipators: never builds the d^2 x d^2 superoperator.
+
+The generator of paper 1, Eqs. 1-2,
+
+    L[rho] = -i[H, rho] + L_A[rho] + L_B[rho],
+    L_X[rho] = sum_l (L_l rho L_l^dag - 1/2 {L_l^dag L_l, rho})   (L_l local to X),
+
+is applied to the d x d density matrix directly, in an internal basis rho_int = W^dag rho W with
+W = W_A (x) W_B chosen per side:
+
+* "thermal" side: W_X diagonalises H_X and, in that basis, the local dissipator only couples
+  populations to populations (a rate matrix R[m, a] = sum_l |L_l[m, a]|^2) and multiplies each
+  coherence |a><a'| by -(Gamma_a + Gamma_a')/2 with Gamma_a = sum_m R[m, a]. This holds exactly
+  iff the Gram matrix T[(m a), (n a')] = sum_l L_l[m, a] conj(L_l[n, a']) is diagonal, which is
+  what :func:`_is_thermal` checks (jumps |m><n| between eigenstates with any rates pass; a
+  dephasing jump sigma_z does not, because it couples |0><0| and |1><1| in T).
+  Then H_X + dephasing is a diagonal (elementwise) factor on rho and the sandwich terms act only
+  on the blocks rho[(a b), (a b')] (side A) or rho[(a b), (a' b)] (side B): O(d^2) work.
+* "generic" side: W_X = I, jumps applied one by one (or through the local superoperator on the
+  realigned matrix when there are many) on reshaped blocks.
+
+The interaction is applied through its operator-Schmidt decomposition V = sum_k A_k (x) B_k,
+stacked so that V rho costs two BLAS-3 calls and r (d_A + d_B) d^2 complex multiply-adds:
+Z = [B_1; ...; B_r] rho (batched over a), then V rho = [A_1 | ... | A_r] Z (one gemm).
+For Hermitian rho the commutator needs only V rho because rho V = (V rho)^dag.
+
+Heat currents J_X = Tr[H L_X[rho]] = Tr[L_X^#[H] rho] are linear in rho with the fixed operator
+h_X = L_X^#[H] (Hilbert-Schmidt adjoint, paper 1 Eq. 11), so Q_X(t) = int_0^t J_X ds is carried
+as two extra ODE components at the cost of one inner product each.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+from scipy.integrate import DOP853, RK45
+
+from ._validate import square
+from .errors import DynamicsError, ModelError
+from .system import Bipartite
+
+__all__ = ["LocalGenerator"]
+
+#: Jump entries below this fraction of the largest jump entry count as structural zeros when
+#: testing the thermal structure (eigh round-off is ~1e-16; anything larger is kept generic).
+SUPPORT_RTOL = 1e-13
+#: Relative gap below which two local energies are treated as degenerate.
+DEGENERACY_RTOL = 1e-10
+#: Operator-Schmidt terms with s_k <= SCHMIDT_RTOL * s_0 are dropped.
+SCHMIDT_RTOL = 1e-15
+#: Largest Gram-matrix check (rows^2 * jumps) attempted before falling back to the generic path.
+_GRAM_BUDGET = 2e8
+#: Generic side: use the local superoperator (d_X^4 entries) up to this size.
+_SUPEROP_MAX = 2**20
+
+
+@dataclass(frozen=True, eq=False)
+class _Side:
+    """One subsystem's data in the internal basis."""
+
+    thermal: bool
+    W: np.ndarray  # columns = internal basis vectors in the original basis
+    H: np.ndarray  # local Hamiltonian, internal basis
+    K: np.ndarray  # sum_l L_l^dag L_l, internal basis
+    jumps: tuple[np.ndarray, ...]  # internal basis
+    R: np.ndarray | None  # thermal: R[m, a] = rate a -> m (complex dtype for BLAS)
+    Gamma: np.ndarray | None  # thermal: escape rates Gamma_a = sum_m R[m, a]
+    T: np.ndarray | None  # generic with many jumps: local sandwich superoperator
+
+    @property
+    def d(self) -> int:
+        return self.H.shape[0]
+
+
+# ----------------------------------------------------------------------------- analysis
+def _is_real(X: np.ndarray) -> bool:
+    return bool(np.all(X.imag == 0))
+
+
+def _split_degenerate(E: np.ndarray, W: np.ndarray, ops: Sequence[np.ndarray]) -> np.ndarray:
+    """Rotate eigh's arbitrary basis inside degenerate eigenspaces of H so that it also
+    diagonalises the jump-derived Hermitian operators ``ops`` there (first one that splits)."""
+    scale = max(1.0, float(np.max(np.abs(E)))) if E.size else 1.0
+    W = W.copy()
+    start = 0
+    for stop in range(1, E.size + 1):
+        if stop < E.size and E[stop] - E[stop - 1] <= DEGENERACY_RTOL * scale:
+            continue
+        if stop - start > 1:
+            sub = W[:, start:stop]
+            for op in ops:
+                M = sub.conj().T @ op @ sub
+                M = 0.5 * (M + M.conj().T)
+                _, U = np.linalg.eigh(M.real if _is_real(M) else M)
+                sub = sub @ U
+            W[:, start:stop] = sub
+        start = stop
+    return W
+
+
+def _is_thermal(jumps: Sequence[np.ndarray]) -> bool:
+    """True iff T[(m a), (n a')] = sum_l L_l[m, a] conj(L_l[n, a']) is diagonal, i.e. the local
+    dissipator is a rate matrix on populations plus pure decay -(Gamma_a + Gamma_a')/2 of each
+    coherence |a><a'| (entries below SUPPORT_RTOL of the largest count as zero)."""
+    if not jumps:
+        return True
+    X = np.stack([L.ravel() for L in jumps], axis=1)
+    scale = float(np.max(np.abs(X)))
+    if scale == 0.0:
+        return True
+    sig = np.abs(X) > SUPPORT_RTOL * scale
+    if np.all(sig.sum(axis=0) <= 1):
+        return True  # every jump is a single |m><n| (times a number): T is diagonal
+    rows = np.flatnonzero(sig.any(axis=1))
+    if rows.size**2 * X.shape[1] > _GRAM_BUDGET:
+        return False
+    Xs = np.where(sig[rows], X[rows], 0.0)
+    G = Xs @ Xs.conj().T
+    off = G - np.diag(np.diag(G))
+    return bool(np.max(np.abs(off)) <= SUPPORT_RTOL * scale * scale * X.shape[1])
+
+
+def _analyze_side(H: np.ndarray, jumps: Sequence[Any], name: str) -> _Side:
+    d = H.shape[0]
+    Ls = [square(L, f"{name}[{i}]", d) for i, L in enumerate(jumps)]
+    K = np.zeros((d, d), dtype=complex)
+    S = np.zeros((d, d), dtype=complex)
+    for L in Ls:
+        K += L.conj().T @ L
+        S += L @ L.conj().T
+    # a real symmetric H gets a real W, so real couplings stay real (half-cost BLAS below)
+    E, W = np.linalg.eigh(H.real if _is_real(H) else H)
+    W = _split_degenerate(E, W.astype(complex), (K, S))
+    Lw = tuple(W.conj().T @ L @ W for L in Ls)
+    if _is_thermal(Lw):
+        R = np.zeros((d, d))
+        for L in Lw:
+            R += np.abs(L) ** 2
+        Gamma = R.sum(axis=0)
+        return _Side(
+            True,
+            W,
+            np.diag(E).astype(complex),
+            np.diag(Gamma).astype(complex),
+            Lw,
+            R.astype(complex),
+            Gamma,
+            None,
+        )
+    # Generic: stay in the original basis, where user jumps are usually sparse.
+    T = None
+    if len(Ls) > d // 2 and d**4 <= _SUPEROP_MAX:
+        X = np.stack([L.ravel() for L in Ls], axis=1)
+        T = X @ X.conj().T  # T[(m a), (n a')]
+        # realigned as a map on pairs (a a') -> (m n): Tsup[(m n), (a a')]
+        T = T.reshape(d, d, d, d).transpose(0, 2, 1, 3).reshape(d * d, d * d).copy()
+    return _Side(False, np.eye(d, dtype=complex), H.astype(complex), K, tuple(Ls), None, None, T)
+
+
+def _schmidt(V: np.ndarray, dA: int, dB: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """V = sum_k A_k (x) B_k (singular values folded into A_k), from an SVD of the realigned
+    matrix R[(a a'), (b b')] = V[(a b), (a' b')] restricted to its nonzero rows and columns
+    (exact: zero rows/columns carry no weight), so sparse couplings cost almost nothing."""
+    Rm = V.reshape(dA, dB, dA, dB).transpose(0, 2, 1, 3).reshape(dA * dA, dB * dB)
+    nz = Rm != 0
+    rows, cols = np.flatnonzero(nz.any(axis=1)), np.flatnonzero(nz.any(axis=0))
+    if rows.size == 0:
+        return [], []
+    sub = Rm[np.ix_(rows, cols)]
+    # a real V gets real factors (a complex SVD would attach arbitrary phases)
+    u, s, vh = np.linalg.svd(sub.real if _is_real(sub) else sub, full_matrices=False)
+    keep = np.flatnonzero(s > SCHMIDT_RTOL * s[0])
+    A, B = [], []
+    for k in keep:
+        a = np.zeros(dA * dA, dtype=complex)
+        b = np.zeros(dB * dB, dtype=complex)
+        a[rows] = u[:, k] * s[k]
+        b[cols] = vh[k]
+        A.append(a.reshape(dA, dA))
+        B.append(b.reshape(dB, dB))
+    return A, B
+
+
+class _KronSum:
+    """M = sum_k A_k (x) B_k applied as M X with two BLAS-3 calls (see module docstring)."""
+
+    def __init__(self, A: Sequence[np.ndarray], B: Sequence[np.ndarray], dA: int, dB: int):
+        self.r = len(A)
+        self.dA, self.dB = dA, dB
+        self.real = False
+        if self.r:
+            self.Bstack = np.ascontiguousarray(np.concatenate(list(B), axis=0))  # (r dB, dB)
+            # Acat[a, (a' k)] = A_k[a, a'] matches the row order (a', k) of Z below
+            self.Acat = np.ascontiguousarray(np.stack(list(A), axis=2).reshape(dA, dA * self.r))
+            # real factors act on the real and imaginary parts of X separately: a real gemm
+            # on the float64 view of X has half the flops of the complex gemm
+            self.real = _is_real(self.Bstack) and _is_real(self.Acat)
+            if self.real:
+                self.Bstack_r = np.ascontiguousarray(self.Bstack.real)
+                self.Acat_r = np.ascontiguousarray(self.Acat.real)
+
+    def apply(self, X: np.ndarray) -> np.ndarray:
+        """M X for X of shape (d, m), any m."""
+        dA, dB = self.dA, self.dB
+        m = X.shape[1]
+        if not self.r:
+            return np.zeros_like(X)
+        if self.real and X.flags.c_contiguous and X.dtype == np.complex128:
+            Xr = X.view(np.float64).reshape(dA, dB, 2 * m)
+            Z = np.matmul(self.Bstack_r, Xr)
+            out = self.Acat_r @ Z.reshape(dA * self.r, dB * 2 * m)
+            return out.view(np.complex128).reshape(dA * dB, m)
+        Z = np.matmul(self.Bstack, X.reshape(dA, dB, m))  # (dA, r dB, m): rows (a', k, b)
+        return (self.Acat @ Z.reshape(dA * self.r, dB * m)).reshape(dA * dB, m)
+
+    def dagger(self) -> _KronSum:
+        out = _KronSum([], [], self.dA, self.dB)
+        if self.r:
+            A = self.Acat.reshape(self.dA, self.dA, self.r)
+            B = self.Bstack.reshape(self.r, self.dB, self.dB)
+            out = _KronSum(
+                [A[:, :, k].conj().T for k in range(self.r)],
+                [B[k].conj().T for k in range(self.r)],
+                self.dA,
+                self.dB,
+            )
+        return out
+
+
+def _diag_blocks_A(X: np.ndarray, dA: int, dB: int) -> np.ndarray:
+    """Strided view P[a, b, b'] = X[(a b), (a b')] (writable if X is)."""
+    s0, s1 = X.strides
+    return as_strided(X, shape=(dA, dB, dB), strides=(dB * (s0 + s1), s0, s1))
+
+
+def _diag_blocks_B(X: np.ndarray, dA: int, dB: int) -> np.ndarray:
+    """Strided view P[b, a, a'] = X[(a b), (a' b)] (writable if X is)."""
+    s0, s1 = X.strides
+    return as_strided(X, shape=(dB, dA, dA), strides=(s0 + s1, dB * s0, dB * s1))
+
+
+class BlockSpectrum:
+    """Eigenvalues of Hermitian matrices that are block diagonal up to a permutation.
+
+    Symmetry sectors (e.g. a conserved total excitation number) make a density matrix block
+    diagonal in a suitable basis; diagonalising the blocks costs O(sum_k d_k^3) instead of
+    O(d^3). Exactness: with E the part of rho outside the blocks, Weyl's inequality bounds the
+    error of every eigenvalue by ||E||_2 <= ||E||_F =: ``dropped``, computed on every call; the
+    partition is accepted only if dropped <= ``max_dropped`` (1e-12), otherwise the full matrix
+    is diagonalised. A partition is found from the connected components of the entries above
+    ``drop_rtol`` * max|rho| and reused for the next matrices while it still passes the bound
+    (consecutive states of a trajectory share their sectors).
+    """
+
+    def __init__(self, drop_rtol: float = 1e-14, max_dropped: float = 1e-12):
+        self.drop_rtol, self.max_dropped = drop_rtol, max_dropped
+        self._part: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # order, bounds, off
+
+    def _dropped(self, a: np.ndarray, off: np.ndarray) -> float:
+        return float(np.sqrt(np.sum(np.square(a, where=off, out=np.zeros_like(a)))))
+
+    def _partition(self, a: np.ndarray) -> None:
+        from scipy.sparse import csr_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        # Round-off in "forbidden" entries grows with d (eigh of larger local blocks), so the
+        # cut is raised step by step; Weyl's bound on the dropped part decides, not the cut.
+        amax = float(a.max())
+        best = None
+        for rel in (self.drop_rtol, 1e2 * self.drop_rtol, 1e4 * self.drop_rtol):
+            n_comp, labels = connected_components(csr_matrix(a > rel * amax), directed=False)
+            if n_comp == 1:
+                continue
+            off = labels[:, None] != labels[None, :]
+            if self._dropped(a, off) <= self.max_dropped:
+                best = (n_comp, labels, off)
+                break
+        if best is None:
+            n_comp, labels, off = 1, np.zeros(a.shape[0], dtype=int), None
+        else:
+            n_comp, labels, off = best
+        if off is None:
+            off = np.zeros(a.shape, dtype=bool)
+        order = np.argsort(labels, kind="stable")
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(labels, minlength=n_comp))])
+        self._part = (order, bounds, off)
+
+    def eigvalsh(self, rho: np.ndarray) -> tuple[np.ndarray, int, float]:
+        """Returns (eigenvalues, number of blocks used, dropped Frobenius norm)."""
+        a = np.abs(rho)
+        dropped = np.inf
+        # a cached single block is re-examined every time: its full diagonalisation costs far
+        # more than the partition search
+        if self._part is not None and self._part[1].size > 2:
+            dropped = self._dropped(a, self._part[2])
+        if dropped > self.max_dropped:
+            self._partition(a)
+            dropped = self._dropped(a, self._part[2])
+        order, bounds, _ = self._part
+        if dropped > self.max_dropped or bounds.size == 2:
+            return np.linalg.eigvalsh(rho), 1, 0.0
+        out = np.empty(rho.shape[0])
+        for c in range(bounds.size - 1):
+            idx = order[bounds[c] : bounds[c + 1]]
+            out[bounds[c] : bounds[c + 1]] = (
+                np.linalg.eigvalsh(rho[np.ix_(idx, idx)])
+                if idx.size > 1
+                else rho[idx[0], idx[0]].real
+            )
+        return out, bounds.size - 1, dropped
+
+
+def _add_antihermitian_part(X: np.ndarray, out: np.ndarray, slab: int = 64) -> None:
+    """out += -i (X - X^dag) = Y + Y^dag with Y = -i X.
+
+    Done in row slabs: out[s] += -i X[s, :] + i conj(X[:, s])^T, so the transposed operand is
+    read in contiguous chunks of ``slab`` entries per row; numpy's plain ``X.conj().T`` walks
+    columns with a stride of d entries and is ~2x slower at d = 1024 (bench/rhs_profile.py).
+    """
+    d = X.shape[0]
+    for s in range(0, d, slab):
+        o = out[s : s + slab]
+        o += X[s : s + slab] * -1j
+        o += np.conjugate(X[:, s : s + slab].T) * 1j
+
+
+# ----------------------------------------------------------------------------- generator
+class LocalGenerator:
+    """GKLS generator with local dissipators, applied in a structure-adapted internal basis.
+
+    Parameters
+    ----------
+    model : :class:`corrtherm.Bipartite` (original basis).
+    jumps_A, jumps_B : local jump operators (d_X x d_X, original basis, rates folded in:
+        L = sqrt(gamma) |m><n|).
+
+    Attributes
+    ----------
+    W_A, W_B : local unitaries; rho_int = W^dag rho W with W = W_A (x) W_B.
+    model : the model in the internal basis (H_X' = W_X^dag H_X W_X, V' = W^dag V W, N_X').
+    kinds : {"A": "thermal"|"generic", "B": ...}, schmidt_rank : number of terms of V.
+
+    All methods take and return d x d complex arrays in the internal basis. The public
+    ``hamiltonian``, ``dissipator_A``, ``dissipator_B``, ``rhs`` are the exact linear maps for
+    any square input; :meth:`propagate` uses a faster right-hand side valid for Hermitian rho.
+    """
+
+    def __init__(self, model: Bipartite, jumps_A: Sequence[Any] = (), jumps_B: Sequence[Any] = ()):
+        if not isinstance(model, Bipartite):
+            raise ModelError(f"model: got {type(model).__name__}; expected a corrtherm.Bipartite")
+        self._orig = model
+        dA, dB = model.dims
+        self.dims = (dA, dB)
+        self.d = dA * dB
+        self._A = _analyze_side(model.H_A, jumps_A, "jumps_A")
+        self._B = _analyze_side(model.H_B, jumps_B, "jumps_B")
+        self.W_A, self.W_B = self._A.W, self._B.W
+        self.kinds = {
+            "A": "thermal" if self._A.thermal else "generic",
+            "B": "thermal" if self._B.thermal else "generic",
+        }
+        # V in the internal basis through its Schmidt terms: local rotations only, no d^3 work
+        A0, B0 = _schmidt(model.V, dA, dB)
+        self._VA = [self.W_A.conj().T @ a @ self.W_A for a in A0]
+        self._VB = [self.W_B.conj().T @ b @ self.W_B for b in B0]
+        self.schmidt_rank = len(self._VA)
+        self._V = _KronSum(self._VA, self._VB, dA, dB)
+        IA, IB = np.eye(dA, dtype=complex), np.eye(dB, dtype=complex)
+        # Diagonal (elementwise) parts from thermal sides: g_i = E_i - i k_i / 2, i = (a b)
+        eA = np.diag(self._A.H).real.copy() if self._A.thermal else np.zeros(dA)
+        eB = np.diag(self._B.H).real.copy() if self._B.thermal else np.zeros(dB)
+        kA = self._A.Gamma if self._A.thermal else np.zeros(dA)
+        kB = self._B.Gamma if self._B.thermal else np.zeros(dB)
+        self._e = np.add.outer(eA, eB).ravel()
+        self._k = np.add.outer(kA, kB).ravel()
+        # Non-diagonal local parts (generic sides) as extra Kronecker terms
+        hA = [(self._A.H, IB)] if not self._A.thermal else []
+        hB = [(IA, self._B.H)] if not self._B.thermal else []
+        self._Hnd = _KronSum([p[0] for p in hA + hB], [p[1] for p in hA + hB], dA, dB)
+        # Hot path: M = V + sum_generic H_X (x) I, so that for Hermitian rho
+        # L[rho] = D o rho + Y + Y^dag + generic anticommutators + sandwiches, Y = -i M rho.
+        # The anticommutator -{K_X, rho}/2 of generic sides is NOT folded into M: applied
+        # exactly (left and right), it keeps the anti-Hermitian round-off of rho decaying; with
+        # the Y + Y^dag shortcut it would be driven by the sandwich alone and grow.
+        mA = [*self._VA] + [p[0] for p in hA] + [IA for _ in hB]
+        mB = [*self._VB] + [IB for _ in hA] + [p[1] for p in hB]
+        self._M = _KronSum(mA, mB, dA, dB)
+        self._D: np.ndarray | None = None  # built lazily: d x d
+        self._spectrum = BlockSpectrum()
+
+    # ------------------------------------------------------------------ bases and model
+    def to_internal(self, rho: np.ndarray) -> np.ndarray:
+        """W^dag rho W with W = W_A (x) W_B, applied factor by factor (no d x d unitary)."""
+        return self._rotate(np.asarray(rho, dtype=complex), self.W_A.conj().T, self.W_B.conj().T)
+
+    def from_internal(self, rho_int: np.ndarray) -> np.ndarray:
+        """W rho_int W^dag."""
+        return self._rotate(np.asarray(rho_int, dtype=complex), self.W_A, self.W_B)
+
+    def _rotate(self, X: np.ndarray, UA: np.ndarray, UB: np.ndarray) -> np.ndarray:
+        # (UA (x) UB) X (UA (x) UB)^dag = L (L X)^dag)^dag with L the left action
+        U = _KronSum([UA], [UB], *self.dims)
+        Y = U.apply(X)
+        return U.apply(Y.conj().T).conj().T
+
+    @cached_property
+    def model(self) -> Bipartite:
+        """The model in the internal basis (thermal sides: H_X' exactly diagonal)."""
+        dA, dB = self.dims
+        V = np.zeros((self.d, self.d), dtype=complex)
+        for a, b in zip(self._VA, self._VB):
+            V += np.kron(a, b)
+        m = self._orig
+        NA = None if m.N_A is None else self.W_A.conj().T @ m.N_A @ self.W_A
+        NB = None if m.N_B is None else self.W_B.conj().T @ m.N_B @ self.W_B
+        return Bipartite(self._A.H, self._B.H, V, NA, NB)
+
+    # ------------------------------------------------------------------ exact linear maps
+    def _left(self, ks: _KronSum, X: np.ndarray) -> np.ndarray:
+        return ks.apply(X)
+
+    def _right(self, ks: _KronSum, X: np.ndarray) -> np.ndarray:
+        """X M = (M^dag X^dag)^dag."""
+        return ks.dagger().apply(X.conj().T).conj().T
+
+    def hamiltonian(self, rho: np.ndarray) -> np.ndarray:
+        """-i[H, rho] with H = H_A' (x) I + I (x) H_B' + V' (internal basis)."""
+        X = np.asarray(rho, dtype=complex)
+        e = self._e
+        out = -1j * (e[:, None] * X - X * e[None, :])
+        for ks in (self._V, self._Hnd):
+            if ks.r:
+                out += -1j * (self._left(ks, X) - self._right(ks, X))
+        return out
+
+    def _dissipator(self, side: str, X: np.ndarray, adjoint: bool = False) -> np.ndarray:
+        """L_X[X] (or its Hilbert-Schmidt adjoint L_X^#[X] = sum L^dag X L - {K, X}/2)."""
+        dA, dB = self.dims
+        s = self._A if side == "A" else self._B
+        out = np.zeros_like(X)
+        if s.thermal:
+            k = (
+                np.add.outer(s.Gamma, np.zeros(dB))
+                if side == "A"
+                else np.add.outer(np.zeros(dA), s.Gamma)
+            )
+            k = k.ravel()
+            out -= 0.5 * (k[:, None] * X + X * k[None, :])
+            R = s.R.T if adjoint else s.R
+            self._add_rate(side, R, X, out)
+        else:
+            self._add_anticommutator(side, s.K, X, out)
+            self._add_sandwich_generic(side, s, X, out, adjoint)
+        return out
+
+    def dissipator_A(self, rho: np.ndarray) -> np.ndarray:
+        """L_A[rho] = sum_l (L_l (x) I) rho (L_l^dag (x) I) - {K_A (x) I, rho}/2 (Eq. 2)."""
+        return self._dissipator("A", np.asarray(rho, dtype=complex))
+
+    def dissipator_B(self, rho: np.ndarray) -> np.ndarray:
+        """L_B[rho] = sum_l (I (x) L_l) rho (I (x) L_l^dag) - {I (x) K_B, rho}/2 (Eq. 2)."""
+        return self._dissipator("B", np.asarray(rho, dtype=complex))
+
+    def adjoint_dissipator(self, side: str, X: np.ndarray) -> np.ndarray:
+        """L_X^#[X] = sum_l L_l^dag X L_l - {K_X, X}/2 (paper 1, Eq. 11), internal basis."""
+        return self._dissipator(side, np.asarray(X, dtype=complex), adjoint=True)
+
+    def rhs(self, rho: np.ndarray) -> np.ndarray:
+        """-i[H, rho] + L_A[rho] + L_B[rho] (paper 1, Eq. 1)."""
+        return self.hamiltonian(rho) + self.dissipator_A(rho) + self.dissipator_B(rho)
+
+    def _add_rate(self, side: str, R: np.ndarray, X: np.ndarray, out: np.ndarray) -> None:
+        """Thermal sandwich: out[(m b), (m b')] += sum_a R[m, a] X[(a b), (a b')] (side A),
+        out[(a m), (a' m)] += sum_b R[m, b] X[(a b), (a' b)] (side B)."""
+        dA, dB = self.dims
+        view = _diag_blocks_A if side == "A" else _diag_blocks_B
+        P = np.ascontiguousarray(view(X, dA, dB))
+        n = P.shape[0]
+        o = view(out, dA, dB)
+        o += (R @ P.reshape(n, -1)).reshape(P.shape)
+
+    def _add_anticommutator(self, side: str, K: np.ndarray, X: np.ndarray, out: np.ndarray) -> None:
+        """out -= {K (x) I, X}/2 (side A) or {I (x) K, X}/2 (side B), exact for any X."""
+        dA, dB = self.dims
+        d = self.d
+        if side == "A":
+            out -= 0.5 * (K @ X.reshape(dA, dB * d)).reshape(d, d)
+            out -= 0.5 * np.matmul(K.T, X.reshape(d, dA, dB)).reshape(d, d)
+        else:
+            out -= 0.5 * np.matmul(K, X.reshape(dA, dB, d)).reshape(d, d)
+            out -= 0.5 * (X.reshape(d * dA, dB) @ K).reshape(d, d)
+
+    def _add_sandwich_generic(
+        self, side: str, s: _Side, X: np.ndarray, out: np.ndarray, adjoint: bool
+    ) -> None:
+        dA, dB = self.dims
+        d = self.d
+        if s.T is not None:
+            # realign X to pairs (a a') of the side, apply the local superoperator, realign back
+            X4 = X.reshape(dA, dB, dA, dB)
+            T = s.T.conj().T if adjoint else s.T
+            if side == "A":
+                Y = T @ X4.transpose(0, 2, 1, 3).reshape(dA * dA, dB * dB)
+                out += Y.reshape(dA, dA, dB, dB).transpose(0, 2, 1, 3).reshape(d, d)
+            else:
+                Y = T @ X4.transpose(1, 3, 0, 2).reshape(dB * dB, dA * dA)
+                out += Y.reshape(dB, dB, dA, dA).transpose(2, 0, 3, 1).reshape(d, d)
+            return
+        for L0 in s.jumps:
+            L = L0.conj().T if adjoint else L0
+            if side == "A":
+                Y = (L @ X.reshape(dA, dB * d)).reshape(d, dA, dB)  # (L (x) I) X
+                out += np.matmul(L.conj(), Y).reshape(d, d)  # ... (L^dag (x) I)
+            else:
+                Y = np.matmul(L, X.reshape(dA, dB, d)).reshape(d * dA, dB)
+                out += (Y @ L.conj().T).reshape(d, d)
+
+    # ------------------------------------------------------------------ hot path
+    def _diag_factor(self) -> np.ndarray:
+        """D[i, j] = -i(e_i - e_j) - (k_i + k_j)/2 (thermal sides' H and dephasing)."""
+        if self._D is None:
+            e, k = self._e, self._k
+            self._D = np.ascontiguousarray(-1j * np.subtract.outer(e, e) - 0.5 * np.add.outer(k, k))
+        return self._D
+
+    def _rhs_hermitian(self, rho: np.ndarray, out: np.ndarray) -> None:
+        """out = L[rho] for Hermitian rho (writes every entry of ``out``)."""
+        np.multiply(self._diag_factor(), rho, out=out)
+        if self._M.r:
+            _add_antihermitian_part(self._M.apply(rho), out)
+        for side, s in (("A", self._A), ("B", self._B)):
+            if s.thermal:
+                if s.R is not None and len(s.jumps):
+                    self._add_rate(side, s.R, rho, out)
+            else:
+                self._add_anticommutator(side, s.K, rho, out)
+                self._add_sandwich_generic(side, s, rho, out, False)
+
+    def heat_operators(self) -> tuple[np.ndarray, np.ndarray]:
+        """h_X = L_X^#[H] (internal basis), so that J_X = Tr[H L_X[rho]] = Tr[h_X rho]."""
+        H = np.diag(self._e.astype(complex))
+        for ks in (self._V, self._Hnd):
+            if ks.r:
+                H = H + ks.apply(np.eye(self.d, dtype=complex))
+        return self.adjoint_dissipator("A", H), self.adjoint_dissipator("B", H)
+
+    # ------------------------------------------------------------------ observables
+    def observables(
+        self, rho_int: np.ndarray, alpha_A: float = 0.5, block_entropy: bool = True
+    ) -> dict[str, Any]:
+        """Ledger of paper 1 (Eqs. 5-8) and entropies of an internal-basis state, cheaply.
+
+        With V = sum_k A_k (x) B_k, t^A_k = Tr[A_k rho_A], t^B_k = Tr[B_k rho_B]:
+        v = Tr[V rho_A (x) rho_B] = sum_k t^A_k t^B_k, E_V = Tr[V rho] = sum_k vec(A_k^T)
+        R(rho) vec(B_k^T) with the realigned R(rho)[(a' a), (b' b)] = rho[(a' b'), (a b)],
+        U_chi = E_V - v, U_A = E_A + (1 - alpha_A) v, U_B = E_B + alpha_A v, U = E_A + E_B + E_V.
+        Partial traces and entropies are invariant under the local basis change W_A (x) W_B.
+        Returns floats U, U_A, U_B, U_chi, E_A, E_B, E_V, S, S_A, S_B, I_AB and rho_A, rho_B
+        (internal basis). ``block_entropy``: S(rho) through :class:`BlockSpectrum` (exact
+        block structure from symmetry sectors; eigenvalue error <= 1e-12 by construction).
+        Not thread-safe (the block partition is cached on the generator).
+        """
+        from .information import Entropies, _entropies, entropy_from_eigenvalues
+        from .states import _pt
+
+        dA, dB = self.dims
+        rho = np.asarray(rho_int, dtype=complex)
+        rA, rB = _pt(rho, dA, dB, "A"), _pt(rho, dA, dB, "B")
+        EA = float(np.einsum("ij,ji->", rA, self._A.H).real)
+        EB = float(np.einsum("ij,ji->", rB, self._B.H).real)
+        v = EV = 0.0
+        if self.schmidt_rank:
+            Rr = rho.reshape(dA, dB, dA, dB).transpose(0, 2, 1, 3).reshape(dA * dA, dB * dB)
+            At = np.stack([a.T.ravel() for a in self._VA])  # (r, dA^2)
+            Bt = np.stack([b.T.ravel() for b in self._VB])  # (r, dB^2)
+            EV = float(np.einsum("ki,ki->", At @ Rr, Bt).real)
+            tA = At @ rA.ravel()  # Tr[A_k rA] = sum A^T[a', a] rA[a', a]
+            tB = Bt @ rB.ravel()
+            v = float(np.sum(tA * tB).real)
+        if block_entropy:
+            p, _, _ = self._spectrum.eigvalsh(rho)
+            S, SA, SB = (
+                entropy_from_eigenvalues(x)
+                for x in (p, np.linalg.eigvalsh(rA), np.linalg.eigvalsh(rB))
+            )
+            ent = Entropies(S, SA, SB, max(0.0, SA + SB - S))
+        else:
+            ent = _entropies(rho, dA, dB)
+        return {
+            "U": EA + EB + EV,
+            "U_A": EA + (1.0 - alpha_A) * v,
+            "U_B": EB + alpha_A * v,
+            "U_chi": EV - v,
+            "E_A": EA,
+            "E_B": EB,
+            "E_V": EV,
+            "S": ent.S,
+            "S_A": ent.S_A,
+            "S_B": ent.S_B,
+            "I_AB": ent.I_AB,
+            "rho_A": rA,
+            "rho_B": rB,
+        }
+
+    # ------------------------------------------------------------------ propagation
+    def propagate(
+        self,
+        rho0_int: np.ndarray,
+        times: Sequence[float],
+        rtol: float = 1e-8,
+        atol: float = 1e-10,
+        on_save: Callable | None = None,
+        progress: Callable[[float], Any] | None = None,
+        method: str = "DOP853",
+    ) -> dict:
+        """Integrate d rho/dt = L[rho] together with dQ_X/dt = Tr[h_X rho], h_X = L_X^#[H].
+
+        ``on_save(i, rho_int, Q_A, Q_B)`` is called at every ``times[i]`` (rho_int is a
+        view valid during the call only; copy it to keep it). Q_X(times[0]) = 0.
+        ``progress(fraction)`` is called after every step. Returns solver statistics.
+        """
+        t = np.asarray(times, dtype=float).ravel()
+        if t.size == 0 or not np.all(np.isfinite(t)) or np.any(np.diff(t) <= 0):
+            raise DynamicsError("times: expected a non-empty, finite, strictly increasing array")
+        solvers = {"DOP853": DOP853, "RK45": RK45}
+        if method not in solvers:
+            raise DynamicsError(f"method: got {method!r}; expected one of {sorted(solvers)}")
+        d = self.d
+        rho0 = np.asarray(rho0_int, dtype=complex)
+        if rho0.shape != (d, d):
+            raise DynamicsError(f"rho0_int: has shape {rho0.shape}; expected ({d}, {d})")
+        t_start = _time.perf_counter()
+        hA, hB = self.heat_operators()
+        # J_X = Tr[h_X rho] = sum conj(h_X) o rho (h_X Hermitian): one gemv for both baths
+        hconj = np.ascontiguousarray(np.stack([hA.ravel(), hB.ravel()]).conj())
+        del hA, hB
+        n2 = d * d
+        y0 = np.zeros(n2 + 2, dtype=complex)
+        y0[:n2] = rho0.ravel()
+        counter = [0]
+
+        def f(_t: float, y: np.ndarray) -> np.ndarray:
+            counter[0] += 1
+            dy = np.empty_like(y)
+            r = y[:n2]
+            self._rhs_hermitian(r.reshape(d, d), dy[:n2].reshape(d, d))
+            dy[n2:] = (hconj @ r).real
+            return dy
+
+        def emit(i: int, y: np.ndarray) -> None:
+            if on_save is not None:
+                on_save(i, y[:n2].reshape(d, d), float(y[n2].real), float(y[n2 + 1].real))
+
+        emit(0, y0)
+        n_steps = 0
+        if t.size > 1:
+            solver = solvers[method](f, t[0], y0, t[-1], rtol=rtol, atol=atol)
+            i = 1
+            while i < t.size:
+                msg = solver.step()
+                if solver.status == "failed":
+                    raise DynamicsError(f"ODE solver failed at t = {solver.t:.6g}: {msg}")
+                n_steps += 1
+                sol = None
+                while i < t.size and t[i] <= solver.t:
+                    if t[i] == solver.t:
+                        y = solver.y
+                    else:
+                        sol = sol or solver.dense_output()
+                        y = sol(t[i])
+                    emit(i, y)
+                    i += 1
+                if progress is not None:
+                    progress(min(1.0, (solver.t - t[0]) / (t[-1] - t[0])))
+        return {
+            "n_rhs": counter[0],
+            "n_steps": n_steps,
+            "method": method,
+            "basis": dict(self.kinds),
+            "schmidt_rank": self.schmidt_rank,
+            "wall_s": _time.perf_counter() - t_start,
+        }
