@@ -551,6 +551,11 @@ class LocalGenerator:
         return self.adjoint_dissipator("A", H), self.adjoint_dissipator("B", H)
 
     # ------------------------------------------------------------------ observables
+    def spectrum(self, rho_int: np.ndarray) -> np.ndarray:
+        """Eigenvalues of a Hermitian internal-basis state by symmetry blocks (:class:`BlockSpectrum`:
+        every eigenvalue within 1e-12 of the dense result, else the dense result itself)."""
+        return self._spectrum.eigvalsh(np.asarray(rho_int, dtype=complex))[0]
+
     def observables(
         self, rho_int: np.ndarray, alpha_A: float = 0.5, block_entropy: bool = True
     ) -> dict[str, Any]:
