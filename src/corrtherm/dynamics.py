@@ -110,6 +110,9 @@ class _Ledger:
         # eigenvalues of one full state; the structured solver's block-wise spectrum is exact
         # (within 1e-12) and far cheaper than a dense eigvalsh at large d
         self.spectrum = spectrum
+        m = internal[0] if internal is not None else model
+        self._HT = np.ascontiguousarray(m.H.T).ravel()
+        self._VT = np.ascontiguousarray(m.V.T).ravel()
         dA, dB = model.dims
         d = model.d
         self.cols = {k: np.zeros(n) for k in ("U", "E_A", "E_B", "E_V", "v", "S", "S_A", "S_B")}
@@ -138,9 +141,10 @@ class _Ledger:
         rA = np.einsum("tabcb->tac", R4)
         rB = np.einsum("tabad->tbd", R4)
         c = self.cols
-        # Tr[rho X] = sum_ij rho_ij X_ji
-        c["U"][idx] = np.einsum("tij,ji->t", R, m.H).real
-        c["E_V"][idx] = np.einsum("tij,ji->t", R, m.V).real
+        # Tr[rho X] = sum_ij rho_ij X_ji: a matrix-vector product with vec(X^T), no temporaries
+        Rf = R.reshape(k, -1)
+        c["U"][idx] = (Rf @ self._HT).real
+        c["E_V"][idx] = (Rf @ self._VT).real
         # v = Tr[V (rho_A (x) rho_B)], computed in the basis of the states
         V4 = m.V.reshape(dA, dB, dA, dB)
         c["v"][idx] = np.einsum("abcd,tca,tdb->t", V4, rA, rB, optimize=True).real
@@ -152,6 +156,28 @@ class _Ledger:
             c["S"][idx] = [entropy_from_eigenvalues(self.spectrum(r)) for r in R]
         else:
             c["S"][idx] = _entropy_rows(np.linalg.eigvalsh(R))
+        self._add_local(idx, rA, rB, R)
+
+    def add_global(
+        self,
+        idx: int,
+        U: float,
+        E_V: float,
+        v: float,
+        S: float,
+        rA: np.ndarray,
+        rB: np.ndarray,
+        R: np.ndarray | None = None,
+    ) -> None:
+        """Record one save whose global quantities were computed by the caller (the structured
+        generator's Schmidt-form ledger); marginals ``rA``, ``rB`` in the ledger's basis."""
+        c = self.cols
+        c["U"][idx], c["E_V"][idx], c["v"][idx], c["S"][idx] = U, E_V, v, S
+        sl = slice(idx, idx + 1)
+        self._add_local(sl, rA[None], rB[None], None if R is None else R[None])
+
+    def _add_local(self, idx, rA: np.ndarray, rB: np.ndarray, R: np.ndarray | None) -> None:
+        c = self.cols
         if self.internal is not None:
             _, WA, WB = self.internal
             rA = WA @ rA @ WA.conj().T
@@ -167,7 +193,7 @@ class _Ledger:
             c["N_B"][idx] = np.einsum("tij,ji->t", rB, mo.N_B).real
         self.rho_A[idx] = rA
         self.rho_B[idx] = rB
-        if self.rho is not None:
+        if self.rho is not None and R is not None:
             if self.internal is not None:
                 W = np.kron(self.internal[1], self.internal[2])
                 R = W @ R @ W.conj().T
@@ -688,24 +714,27 @@ def _evolve_ode(model, rho, t, JA, JB, a, store_states, entropic, rtol, atol, pr
         grid = np.append((t[:-1, None] + np.outer(np.diff(t), np.arange(f) / f)).ravel(), t[-1])
     q_fine = np.zeros(grid.size)
 
-    # J_X = Tr[h_X rho] with h_X = L#_X[H] costs one d^2 inner product per save; without
-    # the generator's heat operators (not part of its contract) apply the dissipators instead
-    heat_ops = getattr(gen, "heat_operators", None)
+    # J_X = Tr[h_X rho] with h_X = L#_X[H]: one d^2 inner product per save with h_X^T
+    # (Tr[X rho] = sum_ij X_ji rho_ij), by einsum so that no d x d temporary or copy is made
     hA_T = hB_T = None
-    if heat_ops is not None and not entropic:
-        hA, hB = heat_ops()
+    if not entropic:
+        hA, hB = gen.heat_operators()
         hA_T, hB_T = np.ascontiguousarray(hA.T), np.ascontiguousarray(hB.T)
 
     def on_save(i: int, r: np.ndarray, QA: float, QB: float) -> None:
         k, sub = divmod(i, f)
-        r = _hermitize(r)
         if hA_T is not None:
-            led.add(k, r)
-            # Tr[X rho] = sum_ij X_ji rho_ij
-            JA_t[k] = float(np.sum(hA_T * r).real)
-            JB_t[k] = float(np.sum(hB_T * r).real)
+            # the solver keeps rho Hermitian, and these traces and spectra read only its
+            # Hermitian part; a hermitized copy is made only when full states are stored
+            o = gen.observables(r, alpha_A=a)
+            U, EV = o["U"], o["E_V"]
+            R = _hermitize(r) if store_states else None
+            led.add_global(k, U, EV, EV - o["U_chi"], o["S"], o["rho_A"], o["rho_B"], R)
+            JA_t[k] = float(np.einsum("ij,ij->", r, hA_T).real)
+            JB_t[k] = float(np.einsum("ij,ij->", r, hB_T).real)
             Q[k] = (QA, QB)
             return
+        r = _hermitize(r)
         DA, DB = gen.dissipator_A(r), gen.dissipator_B(r)
         if entropic:
             qk, p = _heat_rates(r[None], (DA + DB)[None], mi.H)

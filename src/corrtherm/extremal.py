@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linprog
 
 from ._validate import density_matrix, finite_real
 from .errors import CorrthermError, FlowError, MissingDependencyError
@@ -130,6 +129,8 @@ def _classical_optimum(O: np.ndarray, rA: np.ndarray, rB: np.ndarray) -> float:
     b_eq = np.concatenate([np.clip(pA, 0, None), np.clip(pB, 0, None)])
     b_eq[:dA] /= b_eq[:dA].sum()
     b_eq[dA:] /= b_eq[dA:].sum()
+    from scipy.optimize import linprog  # imported on use: it costs ~0.3 s at import
+
     res = linprog(-cost, A_eq=A_eq, b_eq=b_eq, bounds=(0, None), method="highs")
     if res.status != 0:
         raise FlowError(f"classical baseline: linear program failed ({res.message})")
