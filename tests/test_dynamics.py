@@ -575,6 +575,45 @@ def test_entropic_split_against_fine_grid(rng):
     assert abs(W) > 1e-3  # the eigenvectors do rotate here: the test is not vacuous
 
 
+def test_heat_rate_on_degenerate_states_against_finite_difference(rng):
+    """Remark's heat rate q = sum_k (dp_k/dt) <k|H|k> for states with degenerate spectra (the
+    eigenvectors at t+0 are fixed by the derivative D), in one batch with several degeneracy
+    patterns, against the one-sided difference quotient of rho + h D with h = 1e-7."""
+    from corrtherm.dynamics import _heat_rates
+
+    d = 5
+    H = random_hermitian(rng, d)
+    spectra = [
+        [0.1, 0.15, 0.2, 0.25, 0.3],  # none
+        [0.1, 0.2, 0.2, 0.2, 0.3],  # a triple
+        [0.15, 0.15, 0.2, 0.25, 0.25],  # two pairs
+        [0.1, 0.2, 0.2, 0.2, 0.3],  # the triple again (same pattern, grouped)
+        [0.2] * 5,  # maximally mixed
+    ]
+    R, D = [], []
+    for p in spectra:
+        U = np.linalg.qr(rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d)))[0]
+        R.append(U @ np.diag(p) @ U.conj().T)
+        X = random_hermitian(rng, d)
+        D.append(X - np.trace(X) / d * np.eye(d))
+    R, D = np.array(R), np.array(D)
+    q, _ = _heat_rates(R, D, H)
+    h = 1e-7
+    for k in range(len(spectra)):
+        p0 = np.linalg.eigvalsh(R[k])
+        ph, Yh = np.linalg.eigh(R[k] + h * D[k])
+        Hk = np.einsum("ik,ij,jk->k", Yh.conj(), H, Yh).real
+        q_fd = np.sum((ph - p0) / h * Hk)
+        assert abs(q[k] - q_fd) < 1e-5 * max(1.0, abs(q_fd)), (k, q[k], q_fd)
+    # the degenerate correction matters: the unrotated eigenbasis of R gives another number
+    p, Y = np.linalg.eigh(R[1])
+    naive = np.sum(
+        np.einsum("ik,ij,jk->k", Y.conj(), D[1], Y).real
+        * np.einsum("ik,ij,jk->k", Y.conj(), H, Y).real
+    )
+    assert abs(naive - q[1]) > 1e-3
+
+
 def test_conditions_eq_A2_and_theorem(rng):
     """Eq. A2 against the direct derivative d/dt Tr[(rho_A (x) rho_B) H]; the theorem on random
     instances: whenever dU_(x)/dt = 0 on many random states, dU/dt = 0 on all of them."""

@@ -396,18 +396,26 @@ def _heat_rates(R: np.ndarray, D: np.ndarray, H: np.ndarray) -> tuple[np.ndarray
     Dk = np.einsum("tik,tij,tjk->tk", Yc, D, Y).real
     Hk = np.einsum("tik,ij,tjk->tk", Yc, H, Y).real
     q = np.sum(Dk * Hk, axis=-1)
-    gaps = np.diff(p, axis=-1)
     scale = np.maximum(1.0, np.abs(p).max(axis=-1, keepdims=True))
-    for t in np.flatnonzero(np.any(gaps <= DEGENERATE_P_TOL * scale, axis=-1)):
-        edges = np.flatnonzero(gaps[t] > DEGENERATE_P_TOL * scale[t])
-        for idx in np.split(np.arange(p.shape[-1]), edges + 1):
+    degenerate = np.diff(p, axis=-1) <= DEGENERATE_P_TOL * scale
+    rows = np.flatnonzero(degenerate.any(axis=-1))
+    if rows.size == 0:
+        return q, p
+    # states with the same degeneracy pattern are corrected together (a symmetric model is
+    # degenerate at every save time, with one pattern)
+    patterns, which = np.unique(degenerate[rows], axis=0, return_inverse=True)
+    for pattern, ts in zip(patterns, (rows[which.ravel() == k] for k in range(len(patterns)))):
+        for idx in np.split(np.arange(p.shape[-1]), np.flatnonzero(~pattern) + 1):
             if idx.size < 2:
                 continue
-            Yc = Y[t][:, idx]
-            Dc, Hc = Yc.conj().T @ D[t] @ Yc, Yc.conj().T @ H @ Yc
-            w, Z = np.linalg.eigh(0.5 * (Dc + Dc.conj().T))
-            Hz = np.einsum("ik,ij,jk->k", Z.conj(), Hc, Z).real
-            q[t] += float(np.sum(w * Hz) - np.sum(np.diag(Dc).real * np.diag(Hc).real))
+            Yb = Y[ts][:, :, idx]
+            Ybh = Yb.conj().transpose(0, 2, 1)
+            Db, Hb = Ybh @ D[ts] @ Yb, Ybh @ H @ Yb
+            w, Z = np.linalg.eigh(0.5 * (Db + Db.conj().transpose(0, 2, 1)))
+            Hz = np.einsum("tik,tij,tjk->tk", Z.conj(), Hb, Z).real
+            diag_Db = np.diagonal(Db, axis1=1, axis2=2).real
+            diag_Hb = np.diagonal(Hb, axis1=1, axis2=2).real
+            q[ts] += np.sum(w * Hz, axis=-1) - np.sum(diag_Db * diag_Hb, axis=-1)
     return q, p
 
 
