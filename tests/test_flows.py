@@ -351,9 +351,8 @@ def test_flow_dataset_closed_form_and_classification():
 
 
 def test_flow_dataset_with_dynamics_evolve_isolated():
-    dyn = pytest.importorskip("corrtherm.dynamics")
-    if not hasattr(dyn, "evolve_isolated"):
-        pytest.skip("dynamics.evolve_isolated not available yet")
+    from corrtherm import dynamics as dyn
+
     m = models.fermion_hopping(2, 1, [0.1, 0.4], 0.2, 0.6, t_A=0.3, U_A=0.5)
     bA, bB, mA, mB = 0.8, 1.2, 0.2, -0.1
     chi = ct.particle_exchange_coherence(m, bA, bB, mA, mB, phase=0.7)

@@ -36,8 +36,6 @@ from corrtherm.sweeps import (
 # Workers cannot import this test module by name: ship its functions by value.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
-distributed = pytest.importorskip("distributed")
-
 
 # ============================================================================ toy point functions
 def toy(p: dict[str, float]) -> dict[str, float | str]:
@@ -184,8 +182,9 @@ def test_bad_specs_raise_sweep_error_naming_the_field(kw, field):
 
 
 def test_cli_bad_grid_exit_status_2_one_line(tmp_path):
-    cli = pytest.importorskip("corrtherm.cli")
     from typer.testing import CliRunner
+
+    from corrtherm import cli
 
     res = CliRunner().invoke(
         cli.app,
@@ -470,9 +469,8 @@ def test_sigkill_of_a_worker_is_survived(client, tmp_path):
 
 # ============================================================================ real scenario
 def test_scenario_sweep_matches_closed_form_and_refuses_other_scenario(client, tmp_path):
-    scenarios = pytest.importorskip("corrtherm.scenarios")
-    if not hasattr(scenarios, "load_preset"):
-        pytest.skip("scenario presets not available")
+    from corrtherm import scenarios
+
     scen = scenarios.load_preset(scenarios.DEFAULT_PRESET)
     if not {"g", "c"} <= set(scen.parameters):
         pytest.skip("default preset has no g, c parameters")
@@ -533,9 +531,9 @@ def test_plot_sweep_1d_2d_random(client, tmp_path):
 
 
 def test_cli_sweep_and_plot_sweep_on_a_preset(client, tmp_path):
-    cli = pytest.importorskip("corrtherm.cli")
-    scenarios = pytest.importorskip("corrtherm.scenarios")
     from typer.testing import CliRunner
+
+    from corrtherm import cli, scenarios
 
     preset = "paper2-fermions-anomalous"
     if preset not in scenarios.list_presets():
