@@ -15,8 +15,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 README = Path(__file__).resolve().parents[1] / "README.md"
 SKIP = re.compile(r"^(pip|pytest|python -m pytest|git|\.ci/)")
 
@@ -44,10 +42,10 @@ def readme_python_blocks() -> list[str]:
 
 def test_readme_console_commands_run(tmp_path):
     cmds = readme_commands()
-    if not cmds:
-        pytest.skip("README.md has no ```console blocks with `$ corrtherm` commands yet")
-    if shutil.which("corrtherm") is None:
-        pytest.skip("the corrtherm entry point is not installed (pip install -e .)")
+    assert cmds, "README.md has no ```console blocks with `$ corrtherm` commands"
+    assert shutil.which("corrtherm"), (
+        "the corrtherm entry point is not installed (pip install -e .)"
+    )
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     for cmd in cmds:
         # README commands may use redirections (corrtherm show X > my.toml), hence a shell
