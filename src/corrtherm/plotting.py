@@ -28,19 +28,24 @@ def _title(ds: xr.Dataset, what: str) -> str:
     return f"{what} — {name}" if name else what
 
 
-def plot_energy(ds: xr.Dataset, path: str | Path) -> Path:
-    """Energy ledger U_A, U_B, U_chi and U = U_A + U_B + U_chi over time (paper 1, Eqs. 7-8)."""
+def _time_series(ds: xr.Dataset, path: str | Path, series, ylabel: str, what: str) -> Path:
+    """One panel of ``(variable, matplotlib style, legend label)`` curves over time."""
     fig = Figure(figsize=(6.4, 4.0))
     ax = fig.add_subplot()
     t = ds["time"].values
-    for name, style in (("U", "k-"), ("U_A", "C0-"), ("U_B", "C1-"), ("U_chi", "C2--")):
-        label = {"U_chi": "U_χ"}.get(name, name)
+    for name, style, label in series:
         ax.plot(t, ds[name].values, style, label=label)
     ax.set_xlabel("time")
-    ax.set_ylabel("energy")
-    ax.set_title(_title(ds, "energy ledger"))
+    ax.set_ylabel(ylabel)
+    ax.set_title(_title(ds, what))
     ax.legend(loc="best")
     return _save(fig, Path(path))
+
+
+def plot_energy(ds: xr.Dataset, path: str | Path) -> Path:
+    """Energy ledger U_A, U_B, U_chi and U = U_A + U_B + U_chi over time (paper 1, Eqs. 7-8)."""
+    series = (("U", "k-", "U"), ("U_A", "C0-", "U_A"), ("U_B", "C1-", "U_B"))
+    return _time_series(ds, path, (*series, ("U_chi", "C2--", "U_χ")), "energy", "energy ledger")
 
 
 def plot_currents(ds: xr.Dataset, path: str | Path) -> Path | None:
@@ -68,16 +73,10 @@ def plot_currents(ds: xr.Dataset, path: str | Path) -> Path | None:
 
 def plot_information(ds: xr.Dataset, path: str | Path) -> Path:
     """Entropies S, S_A, S_B and mutual information I(A:B) (nats)."""
-    fig = Figure(figsize=(6.4, 4.0))
-    ax = fig.add_subplot()
-    t = ds["time"].values
-    for name, style in (("S", "k-"), ("S_A", "C0-"), ("S_B", "C1-"), ("I_AB", "C3--")):
-        ax.plot(t, ds[name].values, style, label={"I_AB": "I(A:B)"}.get(name, name))
-    ax.set_xlabel("time")
-    ax.set_ylabel("nats")
-    ax.set_title(_title(ds, "entropies and mutual information"))
-    ax.legend(loc="best")
-    return _save(fig, Path(path))
+    series = (("S", "k-", "S"), ("S_A", "C0-", "S_A"), ("S_B", "C1-", "S_B"))
+    return _time_series(
+        ds, path, (*series, ("I_AB", "C3--", "I(A:B)")), "nats", "entropies and mutual information"
+    )
 
 
 def plot_flows(ds: xr.Dataset, path: str | Path) -> Path | None:
