@@ -4,7 +4,7 @@ usage: python _corrtherm_side.py N_SITES N_TIMES OUT.npz [--driver generator|evo
                                   [--method DOP853] [--profile]
 Prints one JSON line with timings; saves U_chi(t), I_AB(t) (and the rest of the ledger).
 
-driver "generator": ``corrtherm._structured.LocalGenerator.propagate`` with the ledger from
+driver "generator": ``corrtherm.open.generator.LocalGenerator.propagate`` with the ledger from
 ``LocalGenerator.observables`` at every saved time (what this benchmark optimises);
 driver "evolve": the public ``corrtherm.evolve(..., method="ode")`` (issue 3), which drives the
 same generator and adds its own full ledger / heat-split bookkeeping.
@@ -31,7 +31,7 @@ def main() -> None:
     a = p.parse_args()
     t0 = time.perf_counter()
     from corrtherm import Bipartite
-    from corrtherm._structured import LocalGenerator
+    from corrtherm.open.generator import LocalGenerator
 
     w = workload.build(a.n, a.n_times)
     gen = LocalGenerator(Bipartite(w.HA, w.HB, w.V), w.jumps_A, w.jumps_B)

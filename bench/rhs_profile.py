@@ -54,7 +54,8 @@ def main() -> None:
 def profile_sites(n: int, bw: float, a: argparse.Namespace) -> None:
     """Print the per-part RHS timings and the lever table for n sites."""
     from corrtherm import Bipartite
-    from corrtherm._structured import LocalGenerator, _add_antihermitian_part
+    from corrtherm.open._kernels import _add_antihermitian_part
+    from corrtherm.open.generator import LocalGenerator
 
     w = workload.build(n, 2)
     gen = LocalGenerator(Bipartite(w.HA, w.HB, w.V), w.jumps_A, w.jumps_B)
@@ -111,7 +112,8 @@ def profile_sites(n: int, bw: float, a: argparse.Namespace) -> None:
 
 def lever_times(gen, w, rho, repeat: int, generic: bool) -> dict[str, float]:
     """RHS time with one lever switched off at a time (same state, same generator otherwise)."""
-    import corrtherm._structured as st
+    import corrtherm.open._kernels as kern
+    import corrtherm.open.generator as st
     from corrtherm import Bipartite
 
     out = np.empty_like(rho)
@@ -144,12 +146,12 @@ def lever_times(gen, w, rho, repeat: int, generic: bool) -> dict[str, float]:
     gen._M.r = Mr
     # 4. the generic path (identity basis, jumps one by one / local superoperator)
     if generic:
-        keep = st._is_thermal
-        st._is_thermal = lambda jumps: False
+        keep = kern._is_thermal
+        kern._is_thermal = lambda jumps: False
         try:
             g2 = st.LocalGenerator(Bipartite(w.HA, w.HB, w.V), w.jumps_A, w.jumps_B)
         finally:
-            st._is_thermal = keep
+            kern._is_thermal = keep
         r2 = np.ascontiguousarray(g2.to_internal(w.rho0))
         o2 = np.empty_like(r2)
         res["thermal eigenbasis (generic path instead)"] = median_time(

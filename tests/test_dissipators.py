@@ -9,15 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from corrtherm import Bipartite, gibbs_state
-from corrtherm.dissipators import (
-    adjoint_dissipator,
-    dissipator,
-    lindblad_superoperator,
-    thermal_jumps,
-    thermal_rate,
-)
-from corrtherm.errors import CorrthermError, DynamicsError
-from corrtherm.operators import sigma_z
+from corrtherm.core.errors import CorrthermError, DynamicsError
+from corrtherm.core.operators import sigma_z
+from corrtherm.open.dissipators import adjoint_dissipator, dissipator, lindblad_superoperator
+from corrtherm.open.thermal import thermal_jumps, thermal_rate
 
 from .conftest import random_hermitian, random_state
 

@@ -15,9 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from corrtherm import Bipartite, energy_ledger, entropies, gibbs_state, partial_trace
-from corrtherm.dynamics import evolve_isolated, trajectory_ledger
-from corrtherm.errors import CorrthermError, DynamicsError, StateError
-from corrtherm.operators import sigma_z
+from corrtherm.core.errors import CorrthermError, DynamicsError, StateError
+from corrtherm.core.operators import sigma_z
+from corrtherm.core.trajectory import trajectory_ledger
+from corrtherm.isolated.unitary import evolve_isolated
 
 from .conftest import random_hermitian, random_state
 
@@ -123,13 +124,13 @@ def test_isolated_against_qutip(rng):
 
 def test_isolated_batches_equal_single_state_ledger(rng, monkeypatch):
     """Small batches (the large-d code path) give the same numbers as one big batch."""
-    import corrtherm.dynamics as dyn
+    import corrtherm.core.trajectory as traj
 
     model = random_model(rng, 2, 2, numbers=True)
     rho0 = random_state(rng, 4)
     times = np.linspace(0, 3, 9)
     big = evolve_isolated(model, rho0, times, store_states=True)
-    monkeypatch.setattr(dyn, "BATCH_ENTRIES", 16)  # one 4x4 state per batch
+    monkeypatch.setattr(traj, "BATCH_ENTRIES", 16)  # one 4x4 state per batch
     small = evolve_isolated(model, rho0, times, store_states=True)
     xr.testing.assert_allclose(big, small, atol=1e-12)
 
@@ -187,13 +188,11 @@ def test_isolated_bad_state_and_model(rng):
 
 # ========================================================================= open evolution
 from corrtherm import positivity_interval  # noqa: E402
-from corrtherm.dissipators import thermal_jumps  # noqa: E402
-from corrtherm.dynamics import (  # noqa: E402
-    check_conditions,
-    evolve,
-    invariant_correlation_subspace,
-    steady_state,
-)
+from corrtherm.open.conditions import check_conditions  # noqa: E402
+from corrtherm.open.evolution import evolve  # noqa: E402
+from corrtherm.open.invariant import invariant_correlation_subspace  # noqa: E402
+from corrtherm.open.steady import steady_state  # noqa: E402
+from corrtherm.open.thermal import thermal_jumps  # noqa: E402
 
 
 def gkls_rhs(model, JA, JB, rho):
@@ -579,7 +578,7 @@ def test_heat_rate_on_degenerate_states_against_finite_difference(rng):
     """Remark's heat rate q = sum_k (dp_k/dt) <k|H|k> for states with degenerate spectra (the
     eigenvectors at t+0 are fixed by the derivative D), in one batch with several degeneracy
     patterns, against the one-sided difference quotient of rho + h D with h = 1e-7."""
-    from corrtherm.dynamics import _heat_rates
+    from corrtherm.open.heat_split import _heat_rates
 
     d = 5
     H = random_hermitian(rng, d)
@@ -711,13 +710,13 @@ def test_open_bad_input(rng):
 def test_exact_fallback_and_edge_cases(rng, monkeypatch, capsys):
     """The expm-stepping branch (used for defective generators) agrees with the spectral one;
     a single time point, Qobj input and the progress bar work."""
-    import corrtherm.dynamics as dyn
+    import corrtherm.open.exact as exact
 
     model, JA, JB = random_open(rng, 2, 2)
     rho0 = random_state(rng, 4)
     t = np.concatenate([np.linspace(0, 2, 11), [2.5, 7.0]])  # non-uniform steps
     spectral = evolve(model, rho0, t, JA, JB, method="exact")
-    monkeypatch.setattr(dyn, "EIG_COND_MAX", 0.0)
+    monkeypatch.setattr(exact, "EIG_COND_MAX", 0.0)
     stepped = evolve(model, rho0, t, JA, JB, method="exact")
     assert stepped.attrs["method"] == "exact-expm"
     assert spectral.attrs["method"] == "exact-spectral"
@@ -735,14 +734,15 @@ def test_exact_fallback_and_edge_cases(rng, monkeypatch, capsys):
 def test_large_d_code_path_on_a_small_model(rng, monkeypatch):
     """Above ENTROPIC_MAX_D the ODE branch takes J from the heat operators and skips the
     entropic split (NaN, documented in attrs); force that path on d = 6 and compare."""
-    import corrtherm.dynamics as dyn
+    import corrtherm.core.trajectory as traj
+    import corrtherm.open.evolution as open_evolve
 
     model, JA, JB = random_open(rng, 2, 3, numbers=True)
     rho0 = random_state(rng, 6)
     t = np.linspace(0, 2, 7)
     ref = evolve(model, rho0, t, JA, JB, method="exact")
-    monkeypatch.setattr(dyn, "ENTROPIC_MAX_D", 4)
-    monkeypatch.setattr(dyn, "BATCH_ENTRIES", 36)
+    monkeypatch.setattr(open_evolve, "ENTROPIC_MAX_D", 4)
+    monkeypatch.setattr(traj, "BATCH_ENTRIES", 36)
     ds = evolve(model, rho0, t, JA, JB, method="ode", rtol=1e-10, atol=1e-12, store_states=True)
     for k in ("U", "U_A", "U_chi", "S", "I_AB", "N_B", "J_A", "J_B", "Q_A", "Q_B", "rho_B"):
         np.testing.assert_allclose(ds[k], ref[k], atol=1e-8, err_msg=k)

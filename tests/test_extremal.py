@@ -19,7 +19,7 @@ from scipy.linalg import expm
 
 import corrtherm as ct
 from corrtherm import extremal, models
-from corrtherm.errors import FlowError, MissingDependencyError
+from corrtherm.core.errors import FlowError, MissingDependencyError
 
 pytest.importorskip("cvxpy")
 

@@ -13,7 +13,7 @@ from scipy.linalg import expm
 
 import corrtherm as ct
 from corrtherm import models
-from corrtherm.errors import CorrthermError, FlowError
+from corrtherm.core.errors import CorrthermError, FlowError
 
 from .conftest import random_hermitian, random_state, random_unitary
 
@@ -351,7 +351,7 @@ def test_flow_dataset_closed_form_and_classification():
 
 
 def test_flow_dataset_with_dynamics_evolve_isolated():
-    from corrtherm import dynamics as dyn
+    from corrtherm.isolated.unitary import evolve_isolated
 
     m = models.fermion_hopping(2, 1, [0.1, 0.4], 0.2, 0.6, t_A=0.3, U_A=0.5)
     bA, bB, mA, mB = 0.8, 1.2, 0.2, -0.1
@@ -361,7 +361,7 @@ def test_flow_dataset_with_dynamics_evolve_isolated():
         m, bA, bB, mA, mB, chi=chi, c=0.5 * ct.positivity_interval(np.kron(gA, gB), chi)[1]
     )
     times = np.linspace(0, 3, 7)
-    out = ct.flow_dataset(m, dyn.evolve_isolated(m, rho0, times), bA, bB, mA, mB)
+    out = ct.flow_dataset(m, evolve_isolated(m, rho0, times), bA, bB, mA, mB)
     ref = ct.flow_dataset(m, _trajectory(m, rho0, times), bA, bB, mA, mB)
     for k in ("DeltaN_A", "DeltaE_B", "DeltaI_AB", "slack", "D_A", "D_B"):
         assert np.allclose(out[k], ref[k], atol=1e-9), k

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import corrtherm as ct
-from corrtherm.errors import StateError
+from corrtherm.core.errors import StateError
 
 from .conftest import random_state, random_unitary
 

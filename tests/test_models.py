@@ -9,7 +9,7 @@ from scipy.linalg import expm
 
 import corrtherm as ct
 from corrtherm import models
-from corrtherm.errors import ModelError
+from corrtherm.core.errors import ModelError
 
 from .conftest import random_state
 

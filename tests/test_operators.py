@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import corrtherm as ct
-from corrtherm.errors import ModelError
+from corrtherm.core.errors import ModelError
 
 from .conftest import random_hermitian
 

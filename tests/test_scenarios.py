@@ -12,8 +12,8 @@ import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corrtherm.errors import CorrthermError, ScenarioError
-from corrtherm.operators import (
+from corrtherm.core.errors import CorrthermError, ScenarioError
+from corrtherm.core.operators import (
     bipartite_fermions,
     destroy,
     sigma_minus,
@@ -26,7 +26,6 @@ from corrtherm.operators import (
 from corrtherm.scenarios import (
     ExpressionError,
     SiteSpec,
-    _Space,
     build_scenario,
     evaluate_expression,
     list_presets,
@@ -38,6 +37,7 @@ from corrtherm.scenarios import (
     summarize,
     write_results,
 )
+from corrtherm.scenarios.expressions import _Space
 
 I2 = np.eye(2)
 

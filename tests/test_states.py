@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import corrtherm as ct
-from corrtherm.errors import ModelError, StateError
+from corrtherm.core.errors import ModelError, StateError
 
 from .conftest import random_hermitian, random_state
 

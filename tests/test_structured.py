@@ -22,7 +22,8 @@ from corrtherm import (
     sigma_minus,
     sigma_plus,
 )
-from corrtherm._structured import BlockSpectrum, LocalGenerator
+from corrtherm.open._kernels import BlockSpectrum
+from corrtherm.open.generator import LocalGenerator
 
 from .conftest import random_hermitian, random_state
 

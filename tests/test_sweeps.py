@@ -18,20 +18,18 @@ import numpy as np
 import pytest
 import zarr
 
-from corrtherm.errors import CorrthermError, SweepError
+from corrtherm.core.errors import CorrthermError, SweepError
+from corrtherm.plotting import plot_sweep
 from corrtherm.sweeps import (
-    DONE,
-    FAILED,
-    MISSING,
     GridAxis,
     make_spec,
     open_sweep,
     parse_grid,
     parse_random,
-    plot_sweep,
     run_sweep,
     sweep_summary,
 )
+from corrtherm.sweeps.store import DONE, FAILED, MISSING
 
 # Workers cannot import this test module by name: ship its functions by value.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -84,7 +82,7 @@ class Killer:
 
 
 def _meta_of(fn) -> dict[str, str]:
-    from corrtherm.sweeps import _meta_for
+    from corrtherm.sweeps.driver import _meta_for
 
     return _meta_for(fn, None)[1]
 
@@ -283,7 +281,7 @@ def test_refuses_mismatched_spec_scenario_and_foreign_store(client, tmp_path):
         run_sweep(toy_1d, store=store, grid=["x=0:1:4"], client=client, fingerprint="v2")
     assert sorted(p.name for p in store.rglob("*")) == before  # nothing touched
     # a second driver on a store in use is refused (the lock dies with its holder)
-    from corrtherm.sweeps import _SweepStore
+    from corrtherm.sweeps.store import _SweepStore
 
     holder = _SweepStore(store, make_spec(grid=["x=0:1:4"]), _meta_of(toy_1d))
     try:

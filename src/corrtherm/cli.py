@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .errors import CorrthermError, ScenarioError
+from .core.errors import CorrthermError, ScenarioError
 
 __all__ = ["app", "main"]
 
@@ -51,9 +51,9 @@ def _handled(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def _version(value: bool) -> None:
     if value:
-        from . import __version__
+        from .core._version import package_version
 
-        typer.echo(f"corrtherm {__version__}")
+        typer.echo(f"corrtherm {package_version()}")
         raise typer.Exit()
 
 
@@ -254,28 +254,79 @@ def reproduce(
         raise typer.Exit(code=1)
 
 
-def _register_sweeps() -> None:
-    """Register ``sweep``/``plot-sweep`` from corrtherm.sweeps; stubs if it cannot be imported."""
+def sweep_command(
+    scenario: Annotated[str, typer.Argument(help="Scenario TOML file or preset name.")],
+    store: Annotated[
+        Path,
+        typer.Option(
+            "--store", help="Zarr store directory (DIR.zarr); an existing store is resumed."
+        ),
+    ],
+    grid: Annotated[
+        list[str] | None,
+        typer.Option("--grid", help="Grid axis NAME=START:STOP:NUM (repeat for more axes)."),
+    ] = None,
+    random: Annotated[
+        list[str] | None,
+        typer.Option("--random", help="Random axis NAME=LOW:HIGH (repeat); needs --samples."),
+    ] = None,
+    samples: Annotated[int | None, typer.Option(help="Number of random samples.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the random samples.")] = 0,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Address of a running dask scheduler (default: a local cluster)."),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Worker processes of the local cluster (default: number of cores)."),
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help="Points per dask task (default: automatic).")
+    ] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Also recompute points that failed before.")
+    ] = False,
+) -> None:
+    """Evaluate a scenario over a parameter grid or random samples on dask; resumable."""
+    from .sweeps import run_sweep
+
     try:
-        from .sweeps import plot_sweep_command, sweep_command
-    except Exception as exc:  # noqa: BLE001 - any import failure must not break the whole CLI
-        reason = f"{type(exc).__name__}: {exc}"
+        res = run_sweep(
+            scenario,
+            store=store,
+            grid=grid,
+            random=random,
+            samples=samples,
+            seed=seed,
+            scheduler=scheduler,
+            workers=workers,
+            batch_size=batch_size,
+            retry_failed=retry_failed,
+        )
+    except KeyboardInterrupt:
+        typer.echo(
+            f"interrupted; finished points are kept in {store}; rerun the same command to resume",
+            err=True,
+        )
+        raise typer.Exit(130) from None
+    typer.echo(res.summary())
 
-        def _unavailable() -> None:
-            raise _fail(f"sweeps are not available in this installation ({reason})")
 
-        for name in ("sweep", "plot-sweep"):
-            app.command(
-                name,
-                help="Parameter sweeps (unavailable).",
-                context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-            )(_unavailable)
-        return
-    app.command("sweep")(_handled(sweep_command))
-    app.command("plot-sweep")(_handled(plot_sweep_command))
+def plot_sweep_command(
+    store: Annotated[Path, typer.Argument(help="Sweep store (DIR.zarr).")],
+    var: Annotated[str | None, typer.Option(help="Summary variable to draw.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output image (default: STORE.png).")] = None,
+) -> None:
+    """Draw a 1-D curve or 2-D phase map of a sweep, marking anomalous and failed points."""
+    from .plotting import plot_sweep
+
+    out = out if out is not None else store.with_suffix(".png")
+    plot_sweep(store, var=var, out=out)
+    typer.echo(f"wrote {out}")
 
 
-_register_sweeps()
+app.command("sweep")(_handled(sweep_command))
+app.command("plot-sweep")(_handled(plot_sweep_command))
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""PNG figures of a trajectory dataset (energy ledger, heat currents, information, flows).
+"""PNG figures: a trajectory's energy ledger, heat currents, information and flows, and the
+phase maps of parameter sweeps.
 
 Figures are built with :class:`matplotlib.figure.Figure` directly (no pyplot state machine), so
 plotting works headless and never touches a global figure registry.
@@ -6,13 +7,27 @@ plotting works headless and never touches a global figure registry.
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-__all__ = ["plot_energy", "plot_currents", "plot_information", "plot_flows", "plot_run"]
+from .core.errors import SweepError
+from .sweeps.driver import open_sweep
+from .sweeps.store import DONE, FAILED
+
+__all__ = [
+    "plot_energy",
+    "plot_currents",
+    "plot_information",
+    "plot_flows",
+    "plot_run",
+    "plot_sweep",
+]
 
 _DPI = 120
 
@@ -116,3 +131,162 @@ def plot_run(ds: xr.Dataset, outdir: str | Path) -> list[Path]:
         plot_flows(ds, out / "flows.png"),
     ]
     return [p for p in made if p is not None]
+
+
+# ======================================================================== sweep phase maps
+_PREFERRED = ("DeltaN_A", "DeltaU_chi", "DeltaE_A", "DeltaI_AB", "slack")
+
+
+def _class_var(ds: Any) -> str | None:
+    cands = [n for n in ds.data_vars if "class" in n.lower() and ds[n].dtype == object]
+    return sorted(cands, key=lambda n: (n != "classification", n))[0] if cands else None
+
+
+def _anomalous(ds: Any, cls: str | None) -> np.ndarray:
+    if cls is None:
+        return np.zeros(ds["status"].shape, dtype=bool)
+    lab = np.asarray(ds[cls].values, dtype=object)
+    return np.vectorize(lambda s: "anomal" in str(s).lower(), otypes=[bool])(lab) & (
+        ds["status"].values == DONE
+    )
+
+
+def _numeric_vars(ds: Any) -> list[str]:
+    skip = {"status", "wall_time"}
+    return [n for n in ds.data_vars if n not in skip and ds[n].dtype.kind == "f"]
+
+
+def plot_sweep(
+    store: str | os.PathLike, var: str | None = None, out: str | os.PathLike | None = None
+) -> Any:
+    """Phase map of a summary variable: a 1-D curve or a 2-D ``pcolormesh``.
+
+    The anomalous-flow region (classification containing "anomal") is hatched and outlined,
+    failed points are marked with red crosses, missing points are left blank. Grids with more
+    than two axes are cut at the first index of the extra axes; random sweeps are drawn as
+    scatter plots over the first one or two sampled parameters. Returns the figure (saved to
+    ``out`` when given).
+    """
+    import matplotlib
+
+    if out is not None:
+        matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    ds = open_sweep(store)
+    nums = _numeric_vars(ds) + ["wall_time"]
+    if var is None:  # the first physically meaningful variable that has values
+        ok = [n for n in nums if np.isfinite(ds[n].values).any()] or nums
+        var = ([n for n in _PREFERRED if n in ok] or ok)[0]
+    if var not in ds.data_vars or ds[var].dtype.kind != "f":
+        raise SweepError(f"--var: got {var!r}; expected one of {', '.join(nums)}")
+    spec = json.loads(ds.attrs["sweep_spec"])
+    names = [a["name"] for a in spec["axes"]]
+    cls = _class_var(ds)
+    anom = _anomalous(ds, cls)
+    failed = ds["status"].values == FAILED
+    val = np.where(ds["status"].values == DONE, ds[var].values, np.nan)
+    fig, ax = plt.subplots(figsize=(6.4, 4.8), constrained_layout=True)
+    title = f"{var} — {ds.attrs.get('sweep_description', '')}"
+
+    if spec["mode"] == "grid":
+        if val.ndim > 2:  # cut extra axes at their first value
+            cut = (slice(None), slice(None)) + (0,) * (val.ndim - 2)
+            val, anom, failed = val[cut], anom[cut], failed[cut]
+            title += "\n(cut at " + ", ".join(f"{n}={ds[n].values[0]:g}" for n in names[2:]) + ")"
+        x = ds[names[0]].values
+        if val.ndim == 1:
+            ax.plot(x, val, "o-", ms=3, label=var)
+            _shade_1d(ax, x, anom)
+            ax.plot(x[failed], np.full(failed.sum(), _baseline(val)), "rx", label="failed")
+            ax.set_xlabel(names[0])
+            ax.set_ylabel(var)
+        else:
+            y = ds[names[1]].values
+            # Rows are names[0], columns names[1]: put the second axis on x for a natural map.
+            lim = float(np.nanmax(np.abs(val))) if np.isfinite(val).any() else 1.0
+            signed = np.nanmin(val, initial=0) < 0 < np.nanmax(val, initial=0)
+            # Signed quantities (flows) get a diverging map centred on zero: colour = direction.
+            kw = {"cmap": "RdBu_r", "vmin": -lim, "vmax": lim} if signed else {}
+            mesh = ax.pcolormesh(y, x, np.ma.masked_invalid(val), shading="auto", **kw)
+            fig.colorbar(mesh, ax=ax, label=var)
+            if anom.any() and len(x) > 1 and len(y) > 1:
+                # hatch exactly the anomalous cells of the map (a contour through cell centres
+                # would cut cells and suggest a boundary the grid does not resolve)
+                ax.pcolor(
+                    y,
+                    x,
+                    np.ma.masked_where(~anom, np.ones(anom.shape)),
+                    shading="auto",
+                    hatch="//",
+                    facecolor="none",
+                    edgecolor="k",
+                    linewidth=0.6,
+                )
+            elif anom.any():
+                yy, xx = np.meshgrid(y, x)
+                ax.plot(yy[anom], xx[anom], "k+", label="anomalous")
+            yy, xx = np.meshgrid(y, x)
+            ax.plot(yy[failed], xx[failed], "rx", ms=6, label="failed")
+            ax.set_xlabel(names[1])
+            ax.set_ylabel(names[0])
+    else:
+        x = ds[names[0]].values
+        if len(names) == 1:
+            order = np.argsort(x)
+            ax.plot(x[order], val[order], ".", label=var)
+            ax.plot(x[anom], val[anom], "o", mfc="none", mec="k", label="anomalous")
+            ax.plot(x[failed], np.full(failed.sum(), _baseline(val)), "rx", label="failed")
+            ax.set_xlabel(names[0])
+            ax.set_ylabel(var)
+        else:
+            y = ds[names[1]].values
+            sc = ax.scatter(x, y, c=val, s=14, cmap="viridis")
+            fig.colorbar(sc, ax=ax, label=var)
+            ax.scatter(x[anom], y[anom], s=40, facecolors="none", edgecolors="k", label="anomalous")
+            ax.plot(x[failed], y[failed], "rx", label="failed")
+            ax.set_xlabel(names[0])
+            ax.set_ylabel(names[1])
+    from matplotlib.patches import Patch
+
+    handles, labels = ax.get_legend_handles_labels()
+    if anom.any() and spec["mode"] == "grid":
+        handles.append(Patch(facecolor="none", edgecolor="k", hatch="//"))
+        labels.append(f"anomalous ({cls})")
+    keep = [
+        (h, lab)
+        for h, lab in zip(handles, labels, strict=True)
+        if not (lab == "failed" and not failed.any())
+    ]
+    if keep:
+        ax.legend(*zip(*keep, strict=True), loc="best", fontsize="small")
+    ax.set_title(title, fontsize="medium")
+    if out is not None:
+        fig.savefig(out, dpi=120)
+    return fig
+
+
+def _baseline(val: np.ndarray) -> float:
+    return float(np.nanmin(val)) if np.isfinite(val).any() else 0.0
+
+
+def _shade_1d(ax: Any, x: np.ndarray, anom: np.ndarray) -> None:
+    if not anom.any():
+        return
+    # Shade from midpoint to midpoint so isolated anomalous points stay visible.
+    edges = (
+        np.concatenate([[x[0]], (x[1:] + x[:-1]) / 2, [x[-1]]])
+        if len(x) > 1
+        else np.array([x[0] - 0.5, x[0] + 0.5])
+    )
+    first = True
+    for k in np.flatnonzero(anom):
+        ax.axvspan(
+            edges[k],
+            edges[k + 1],
+            color="0.85",
+            hatch="//",
+            lw=0,
+            label="anomalous" if first else None,
+        )
+        first = False

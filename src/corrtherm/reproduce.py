@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from .information import relative_entropy
+from .core.information import relative_entropy
+from .core.states import positivity_interval
 from .scenarios import load_preset, run_scenario, summarize
-from .states import positivity_interval
 
 __all__ = ["paper1_closed_form", "paper1_c_interval", "paper2_delta_N", "reproduce", "format_table"]
 

@@ -20,9 +20,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._validate import finite_real
-from .errors import ModelError
-from .operators import (
+from ..core._validate import finite_real
+from ..core.errors import ModelError
+from ..core.model import Bipartite
+from ..core.operators import (
     bipartite_fermions,
     create,
     destroy,
@@ -34,7 +35,6 @@ from .operators import (
     sigma_z,
     site_operator,
 )
-from .system import Bipartite
 
 __all__ = [
     "fermion_hopping",

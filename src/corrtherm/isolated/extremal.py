@@ -25,10 +25,11 @@ from typing import Any
 
 import numpy as np
 
-from ._validate import density_matrix, finite_real
-from .errors import CorrthermError, FlowError, MissingDependencyError
-from .flows import _beta, _model, thermal_marginals
-from .system import Bipartite
+from ..core._validate import density_matrix, finite_real
+from ..core.errors import CorrthermError, FlowError, MissingDependencyError
+from ..core.model import Bipartite
+from ._inputs import _beta, _model
+from .correlated_states import thermal_marginals
 
 __all__ = ["ExtremalReport", "extremal_transfer", "max_anomalous_transfer", "transfer_operator"]
 

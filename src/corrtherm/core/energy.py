@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 
 from ._validate import density_matrix, finite_real
+from .model import Bipartite
 from .states import _pt
-from .system import Bipartite
 
 __all__ = [
     "EnergyLedger",

@@ -1,0 +1,149 @@
+"""Local GKLS dissipators and their adjoints (paper 1, Eqs. 2, 11) and the naive superoperator.
+
+Thermalizing jumps and rate families live in :mod:`corrtherm.open.thermal`.
+
+Jump operators are *local* d_X x d_X matrices with the rates folded in (L = sqrt(gamma) |m><n|).
+Vectorization convention (row-major): vec(rho) = rho.reshape(-1), so that
+vec(A rho B) = kron(A, B.T) vec(rho).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..core._validate import square, to_array
+from ..core.errors import DynamicsError, ModelError
+from ..core.model import Bipartite
+
+__all__ = [
+    "as_jumps",
+    "dissipator",
+    "adjoint_dissipator",
+    "lindblad_superoperator",
+]
+
+
+def as_jumps(jumps: Any, dim: int, name: str = "jumps") -> np.ndarray:
+    """Validate jump operators and return them stacked as an array of shape (K, dim, dim).
+
+    Accepts a sequence of matrices (ndarray / nested lists / ``qutip.Qobj``), a single matrix,
+    or a stacked (K, dim, dim) array; an empty sequence means no dissipation.
+    """
+    if jumps is None:
+        return np.zeros((0, dim, dim), dtype=complex)
+    if isinstance(jumps, np.ndarray) and jumps.ndim == 3:
+        items = list(jumps)
+    elif isinstance(jumps, np.ndarray) and jumps.ndim == 2:
+        items = [jumps]
+    elif hasattr(jumps, "full") and type(jumps).__name__ == "Qobj":
+        items = [jumps]
+    elif isinstance(jumps, Sequence) or hasattr(jumps, "__iter__"):
+        items = list(jumps)
+    else:
+        raise DynamicsError(
+            f"{name}: got {type(jumps).__name__}; expected a sequence of {dim} x {dim} matrices"
+        )
+    out = np.zeros((len(items), dim, dim), dtype=complex)
+    for k, L in enumerate(items):
+        try:
+            arr = to_array(L, f"{name}[{k}]")
+        except ModelError as exc:
+            raise DynamicsError(str(exc)) from None
+        if arr.shape != (dim, dim):
+            raise DynamicsError(
+                f"{name}[{k}]: has shape {arr.shape}; expected a local ({dim}, {dim}) jump "
+                "operator (jumps act on one subsystem and are embedded automatically)"
+            )
+        out[k] = arr
+    return out
+
+
+def _apply_local(
+    L: np.ndarray, X: np.ndarray, dims: tuple[int, int] | None, side: str | None, left: bool
+) -> np.ndarray:
+    """L X (left) or X L (right) with L local on ``side`` of A (x) B (or on the whole space)."""
+    if dims is None:
+        return L @ X if left else X @ L
+    dA, dB = dims
+    X4 = X.reshape(dA, dB, dA, dB)
+    if side == "A":
+        Y = np.einsum("ac,cbde->abde", L, X4) if left else np.einsum("abce,cd->abde", X4, L)
+    else:
+        Y = np.einsum("bc,acde->abde", L, X4) if left else np.einsum("abdc,ce->abde", X4, L)
+    return Y.reshape(dA * dB, dA * dB)
+
+
+def _prepare(jumps: Any, X: Any, dims: Any, side: str | None, name: str):
+    Xm = square(X, name)
+    if dims is None:
+        return as_jumps(jumps, Xm.shape[0]), Xm, None
+    dA, dB = (int(v) for v in dims)
+    if Xm.shape[0] != dA * dB:
+        raise ModelError(f"{name}: has shape {Xm.shape}; expected ({dA * dB}, {dA * dB})")
+    if side not in ("A", "B"):
+        raise ModelError(f"side: got {side!r}; expected 'A' or 'B' when dims is given")
+    return as_jumps(jumps, dA if side == "A" else dB, "jumps"), Xm, (dA, dB)
+
+
+def dissipator(jumps: Any, rho: Any, *, dims: Any = None, side: str | None = None) -> np.ndarray:
+    """GKLS dissipator L[rho] = sum_k (L_k rho L_k^dag - 1/2 {L_k^dag L_k, rho}) (paper 1, Eq. 2).
+
+    Without ``dims``, ``rho`` is an operator on the same space as the jumps. With
+    ``dims=(d_A, d_B)`` and ``side="A"|"B"``, ``rho`` lives on A (x) B and the local jumps act
+    as L_k (x) I_B or I_A (x) L_k (never materialized).
+    """
+    Ls, R, dd = _prepare(jumps, rho, dims, side, "rho")
+    out = np.zeros_like(R)
+    for L in Ls:
+        Ld = L.conj().T
+        LR = _apply_local(L, R, dd, side, True)
+        out += _apply_local(Ld, LR, dd, side, False)
+        LdL = Ld @ L
+        out -= 0.5 * (_apply_local(LdL, R, dd, side, True) + _apply_local(LdL, R, dd, side, False))
+    return out
+
+
+def adjoint_dissipator(
+    jumps: Any, X: Any, *, dims: Any = None, side: str | None = None
+) -> np.ndarray:
+    """Hilbert-Schmidt adjoint L#[X] = sum_k (L_k^dag X L_k - 1/2 {L_k^dag L_k, X}) (paper 1,
+    Eq. 11), defined by Tr[X L[rho]] = Tr[L#[X] rho]. ``dims``/``side`` as in :func:`dissipator`.
+    """
+    Ls, Xm, dd = _prepare(jumps, X, dims, side, "X")
+    out = np.zeros_like(Xm)
+    for L in Ls:
+        Ld = L.conj().T
+        out += _apply_local(Ld, _apply_local(L, Xm, dd, side, False), dd, side, True)
+        LdL = Ld @ L
+        out -= 0.5 * (
+            _apply_local(LdL, Xm, dd, side, True) + _apply_local(LdL, Xm, dd, side, False)
+        )
+    return out
+
+
+def lindblad_superoperator(model: Bipartite, jumps_A: Any = (), jumps_B: Any = ()) -> np.ndarray:
+    """The d^2 x d^2 generator of d rho/dt = -i[H, rho] + L_A[rho] + L_B[rho] (paper 1, Eq. 1).
+
+    Row-major convention vec(rho) = rho.reshape(-1), vec(A rho B) = kron(A, B.T) vec(rho):
+    -i[H, rho] -> -i (H (x) I - I (x) H^T), and each embedded jump L contributes
+    L (x) conj(L) - 1/2 (L^dag L (x) I + I (x) (L^dag L)^T).
+    Deliberately naive (dense, obviously right): the reference for structured generators.
+    """
+    if not isinstance(model, Bipartite):
+        raise ModelError(f"model: got {type(model).__name__}; expected a corrtherm.Bipartite")
+    dA, dB = model.dims
+    d = model.d
+    I = np.eye(d)
+    out = -1j * (np.kron(model.H, I) - np.kron(I, model.H.T))
+    for side, js in (
+        ("A", as_jumps(jumps_A, dA, "jumps_A")),
+        ("B", as_jumps(jumps_B, dB, "jumps_B")),
+    ):
+        for L in js:
+            Lf = np.kron(L, np.eye(dB)) if side == "A" else np.kron(np.eye(dA), L)
+            LdL = Lf.conj().T @ Lf
+            out += np.kron(Lf, Lf.conj()) - 0.5 * (np.kron(LdL, I) + np.kron(I, LdL.T))
+    return out
