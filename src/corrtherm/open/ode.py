@@ -41,37 +41,27 @@ def _evolve_ode(model, rho, t, JA, JB, a, store_states, entropic, rtol, atol, pr
         grid = np.append((t[:-1, None] + np.outer(np.diff(t), np.arange(f) / f)).ravel(), t[-1])
     q_fine = np.zeros(grid.size)
 
-    # J_X = Tr[h_X rho] with h_X = L#_X[H]: one d^2 inner product per save with h_X^T
-    # (Tr[X rho] = sum_ij X_ji rho_ij), by einsum so that no d x d temporary or copy is made
-    hA_T = hB_T = None
-    if not entropic:
-        hA, hB = gen.heat_operators()
-        hA_T, hB_T = np.ascontiguousarray(hA.T), np.ascontiguousarray(hB.T)
-
-    def on_save(i: int, r: np.ndarray, QA: float, QB: float) -> None:
+    def on_save(i: int, r, QA: float, QB: float) -> None:
+        # r: the solver's state (a d x d view or sector blocks), valid during the call only
         k, sub = divmod(i, f)
-        if hA_T is not None:
+        if not entropic:
             # the solver keeps rho Hermitian, and these traces and spectra read only its
-            # Hermitian part; a hermitized copy is made only when full states are stored
+            # Hermitian part; a dense hermitized copy is made only when full states are stored
             o = gen.observables(r, alpha_A=a)
             U, EV = o["U"], o["E_V"]
-            R = _hermitize(r) if store_states else None
+            R = _hermitize(gen.dense(r)) if store_states else None
             led.add_global(k, U, EV, EV - o["U_chi"], o["S"], o["rho_A"], o["rho_B"], R)
-            JA_t[k] = float(np.einsum("ij,ij->", r, hA_T).real)
-            JB_t[k] = float(np.einsum("ij,ij->", r, hB_T).real)
+            JA_t[k], JB_t[k] = gen.currents(r)
             Q[k] = (QA, QB)
             return
-        r = _hermitize(r)
+        r = _hermitize(gen.dense(r))
         DA, DB = gen.dissipator_A(r), gen.dissipator_B(r)
-        if entropic:
-            qk, p = _heat_rates(r[None], (DA + DB)[None], mi.H)
-            q_fine[i] = qk[0]
-            if sub:
-                return
-            q[k] = qk[0]
-            led.add(k, r, S=_entropy_rows(p))
-        else:
-            led.add(k, r)
+        qk, p = _heat_rates(r[None], (DA + DB)[None], mi.H)
+        q_fine[i] = qk[0]
+        if sub:
+            return
+        q[k] = qk[0]
+        led.add(k, r, S=_entropy_rows(p))
         # Tr[H X] = sum_ij H_ji X_ij
         JA_t[k] = float(np.sum(H_T * DA).real)
         JB_t[k] = float(np.sum(H_T * DB).real)
