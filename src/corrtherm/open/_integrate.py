@@ -3,9 +3,13 @@
 Two families, one driver (:func:`integrate`), both with the error norm of scipy.integrate
 (RMS over components of err / (atol + rtol max(|y_n|, |y_n+1|))):
 
-* "DOP853" / "RK45": :mod:`scipy.integrate` (8th order, 7th-order dense output: saves between
-  steps cost 3 extra evaluations per step, none when saves fall on steps). Storage ~30 vectors
-  (16 stages, 7 interpolation coefficients, work arrays).
+* "DOP853": the 8th-order Dormand-Prince pair with scipy's coefficients and error estimator
+  (Hairer, Norsett & Wanner, Sec. II.10), stepped here so that the stages live in one
+  (13, n) array combined by matrix-vector products, right-hand sides are written in place, and
+  a save time inside the next step shortens that step to land on it; only when two or more
+  saves fall inside one step are the three extra stages and the 7th-order interpolant formed.
+  Storage: 13 stage vectors + 4 work vectors (scipy.integrate.DOP853: ~30).
+* "RK45": :class:`scipy.integrate.RK45` with its dense output.
 * "CK45": the five-stage, fourth-order 2N-storage scheme of Carpenter & Kennedy (1994,
   NASA TM-109112, "RK4(3)5[2N]"): with dq_0 = 0, for i = 1..5
       dq_i = A_i dq_{i-1} + h f(t + c_i h, y_{i-1}),   y_i = y_{i-1} + B_i dq_i,
@@ -86,6 +90,25 @@ def _rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.vdot(x, x).real / max(1, x.size)))
 
 
+def _at(a: float, b: float) -> bool:
+    """a and b are the same time up to round-off of the step arithmetic."""
+    return abs(a - b) <= 1e-13 * max(1.0, abs(b))
+
+
+def _initial_step(f, t0, y0, f0, t_end, rtol, atol, order) -> float:
+    """Hairer, Norsett & Wanner, Sec. II.4: h0 from ||y0|| / ||f0||, refined by one Euler
+    step's change of f (one extra evaluation)."""
+    scale = atol + rtol * np.abs(y0)
+    d0, d1 = _rms(y0 / scale), _rms(f0 / scale)
+    h0 = 1e-6 if d0 < 1e-5 or d1 < 1e-5 else 0.01 * d0 / d1
+    h0 = min(h0, t_end - t0)
+    f1 = np.empty_like(y0)
+    f(t0 + h0, y0 + h0 * f0, f1)
+    d2 = _rms((f1 - f0) / scale) / h0
+    h1 = max(1e-6, h0 * 1e-3) if max(d1, d2) <= 1e-15 else (0.01 / max(d1, d2)) ** (1 / (order + 1))
+    return min(100 * h0, h1, t_end - t0)
+
+
 def integrate(
     rhs: Callable[[float, np.ndarray, np.ndarray], Any],
     y0: np.ndarray,
@@ -111,10 +134,11 @@ def integrate(
     emit(0, y0)
     if t.size == 1:
         return {"n_rhs": 0, "n_steps": 0, "n_rejected": 0, "method": method}
-    if method == "CK45":
-        steps, rejected = _integrate_ck45(rhs, y0, t, rtol, atol, emit, progress, counter)
+    if method in ("CK45", "DOP853"):
+        run = _integrate_ck45 if method == "CK45" else _integrate_dop853
+        steps, rejected = run(rhs, y0, t, rtol, atol, emit, progress, counter)
         return {"n_rhs": counter[0], "n_steps": steps, "n_rejected": rejected, "method": method}
-    from scipy.integrate import DOP853, RK45
+    from scipy.integrate import RK45
 
     def f(tt: float, y: np.ndarray) -> np.ndarray:
         counter[0] += 1
@@ -122,7 +146,7 @@ def integrate(
         rhs(tt, y, out)
         return out
 
-    solver = {"DOP853": DOP853, "RK45": RK45}[method](f, t[0], y0, t[-1], rtol=rtol, atol=atol)
+    solver = RK45(f, t[0], y0, t[-1], rtol=rtol, atol=atol)
     i, n_steps = 1, 0
     while i < t.size:
         msg = solver.step()
@@ -154,12 +178,8 @@ def _integrate_ck45(rhs, y0, t, rtol, atol, emit, progress, counter) -> tuple[in
     dq = np.empty_like(y)
     err = np.empty_like(y)
     ystart = np.empty_like(y)
-    # initial step (Hairer, Norsett & Wanner, Sec. II.4): h0 = 0.01 ||y|| / ||f||
     f(t[0], y, k)
-    scale = atol + rtol * np.abs(y)
-    d0, d1 = _rms(y / scale), _rms(k / scale)
-    h = 1e-6 if d0 < 1e-5 or d1 < 1e-5 else 0.01 * d0 / d1
-    h = min(h, t[-1] - t[0])
+    h = _initial_step(f, float(t[0]), y, k, float(t[-1]), rtol, atol, 3)
     tn, steps, rejected, i = float(t[0]), 0, 0, 1
     hmin = 16 * np.spacing(max(abs(t[0]), abs(t[-1])))
     while i < t.size:
@@ -197,4 +217,102 @@ def _integrate_ck45(rhs, y0, t, rtol, atol, emit, progress, counter) -> tuple[in
             h = hh * max(0.2, 0.9 * en**-0.25)
             if h < hmin:
                 raise DynamicsError(f"CK45: step size underflow at t = {tn:.6g}")
+    return steps, rejected
+
+
+def _integrate_dop853(rhs, y0, t, rtol, atol, emit, progress, counter) -> tuple[int, int]:
+    """DOP853 (module docstring): scipy's tableau and error norm, landing on save times."""
+    from scipy.integrate._ivp import dop853_coefficients as co
+
+    def f(tt, y, out):
+        counter[0] += 1
+        rhs(tt, y, out)
+
+    ns = co.N_STAGES  # 12
+    A, B, C = co.A[:ns, :ns], co.B, co.C[:ns]
+    E3, E5 = co.E3, co.E5
+    n = y0.size
+    K = np.empty((ns + 1, n), dtype=complex)  # K[0] = f(y), K[1:12] stages, K[12] = f(y_new)
+    y = np.array(y0, dtype=complex)
+    y_new = np.empty_like(y)
+    work = np.empty_like(y)
+    f(t[0], y, K[0])
+    h = _initial_step(f, float(t[0]), y, K[0], float(t[-1]), rtol, atol, 7)
+    tn, steps, rejected, i = float(t[0]), 0, 0, 1
+    t_end = float(t[-1])
+    Kx = F = None  # extended stages and interpolant, allocated on first use
+
+    def combine(coef, rows, out):
+        np.dot(coef.astype(complex), rows, out=out)
+
+    while i < t.size:
+        h_try = min(h, t_end - tn)
+        inside = int(np.searchsorted(t, tn + h_try, side="left")) - i  # saves before tn + h
+        interpolate = inside >= 2
+        if inside == 1 or (inside == 0 and _at(tn + h_try, t[i])):
+            h_try = float(t[i]) - tn  # land exactly on the next save
+            inside, land = 1, True
+        else:
+            land = False
+        hh = h_try
+        for s in range(1, ns):
+            combine(A[s, :s], K[:s], work)
+            work *= hh
+            work += y
+            f(tn + C[s] * hh, work, K[s])
+        combine(B, K[:ns], y_new)
+        y_new *= hh
+        y_new += y
+        f(tn + hh, y_new, K[ns])
+        scale = atol + rtol * np.maximum(np.abs(y), np.abs(y_new))
+        combine(E5, K, work)
+        e5 = float(np.sum(np.abs(work / scale) ** 2))
+        combine(E3, K, work)
+        e3 = float(np.sum(np.abs(work / scale) ** 2))
+        en = 0.0 if e5 == 0 and e3 == 0 else abs(hh) * e5 / np.sqrt((e5 + 0.01 * e3) * n)
+        if not np.isfinite(en):
+            raise DynamicsError(f"DOP853: non-finite error estimate at t = {tn:.6g}")
+        if en < 1.0:
+            factor = 10.0 if en == 0 else min(10.0, 0.9 * en ** (-1.0 / 8.0))
+            t_old, t_new = tn, tn + hh
+            if interpolate:
+                if Kx is None:
+                    Kx = np.empty((co.N_STAGES_EXTENDED, n), dtype=complex)
+                    F = np.empty((co.INTERPOLATOR_POWER, n), dtype=complex)
+                Kx[: ns + 1] = K
+                for s, (a, c) in enumerate(zip(co.A[ns + 1 :], co.C[ns + 1 :]), start=ns + 1):
+                    combine(a[:s], Kx[:s], work)
+                    work *= hh
+                    work += y
+                    f(t_old + c * hh, work, Kx[s])
+                F[0] = y_new - y
+                F[1] = hh * K[0] - F[0]
+                F[2] = 2 * F[0] - hh * (K[ns] + K[0])
+                F[3:] = hh * np.dot(co.D, Kx)
+                while i < t.size and t[i] < t_new:
+                    x = (t[i] - t_old) / hh
+                    out = np.zeros_like(y)
+                    for j, fj in enumerate(reversed(F)):
+                        out += fj
+                        out *= x if j % 2 == 0 else 1 - x
+                    out += y
+                    emit(i, out)
+                    i += 1
+            y, y_new = y_new, y
+            K[0] = K[ns]
+            steps += 1
+            tn = t_new
+            if i < t.size and (land or _at(t_new, t[i])):
+                tn = float(t[i])
+                emit(i, y)
+                i += 1
+            # a step shortened to land on a save says nothing about the step size: keep h
+            h = max(h, hh * factor) if land else hh * factor
+            if progress is not None:
+                progress(min(1.0, (tn - t[0]) / (t_end - t[0])))
+        else:
+            rejected += 1
+            h = hh * max(0.2, 0.9 * en ** (-1.0 / 8.0))
+            if h < 16 * np.spacing(max(abs(tn), abs(t_end))):
+                raise DynamicsError(f"DOP853: step size underflow at t = {tn:.6g}")
     return steps, rejected

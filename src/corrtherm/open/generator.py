@@ -54,6 +54,7 @@ from ._kernels import (
     _schmidt,
     _Side,
 )
+from ._problems import KrylovSetup, local_setup, superoperator_diagonal
 from ._sectors import (
     MAX_STORED_FRACTION,
     SectorLayout,
@@ -427,6 +428,15 @@ class LocalGenerator:
             self.W_B,
             sides,
         )
+
+    def krylov_problem(self) -> KrylovSetup:
+        """The steady-state problem of :mod:`corrtherm.open._krylov` (the optional generator
+        hook of :func:`corrtherm.steady_state`): see :func:`corrtherm.open._problems.local_setup`."""
+        return local_setup(self)
+
+    def superoperator_diagonal(self) -> np.ndarray:
+        """Diagonal of L as a d^2 superoperator (internal basis; a Jacobi preconditioner)."""
+        return superoperator_diagonal(self)
 
     def dense(self, state: Any) -> np.ndarray:
         """The d x d internal-basis matrix of a state passed to ``on_save`` (Hermitian part)."""
