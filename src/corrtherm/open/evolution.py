@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ..core._threads import resolve as resolve_threads
 from ..core._validate import density_matrix
 from ..core.errors import DynamicsError
 from ..core.model import Bipartite
@@ -58,6 +59,7 @@ def evolve(
     store_states: bool = False,
     progress: bool = False,
     entropic_split: bool | None = None,
+    blas_threads: int | str | None = None,
 ) -> xr.Dataset:
     """Open GKLS evolution d rho/dt = -i[H, rho] + L_A[rho] + L_B[rho] (paper 1, Eqs. 1-2) with
     the time-resolved, correlation-resolved energy ledger.
@@ -68,9 +70,11 @@ def evolve(
     Methods: "exact" diagonalizes the d^2 x d^2 generator once (falls back to exact matrix
     exponentials of the time steps if it is defective), so every save time, however late, is
     exact to round-off and the heats are integrated analytically; "ode" never builds the
-    superoperator and integrates the structured generator of ``corrtherm._structured`` with an
-    adaptive 8th-order Runge-Kutta method at (rtol, atol), heats carried as extra ODE
-    components; "auto" picks "exact" for d <= EXACT_AUTO_MAX_D.
+    superoperator and integrates the structured generator of :mod:`corrtherm.open.generator`
+    (with two thermal baths: on the symmetry-sector blocks of rho that the dynamics reaches)
+    with an adaptive 8th-order Runge-Kutta method at (rtol, atol) (the 4-vector, 4th-order CK45
+    when DOP853's storage would exceed 2 GB), heats carried as extra ODE components; "auto"
+    picks "exact" for d <= EXACT_AUTO_MAX_D.
 
     Variables (over ``time``) of :func:`trajectory_ledger`, plus
     J_X = Tr[H L_X[rho]] = Tr[L#_X[H] rho] (Eq. 11; positive = heat into the system),
@@ -85,6 +89,9 @@ def evolve(
     computes it for d <= ENTROPIC_MAX_D and skips it (NaN) above: it needs a full
     eigendecomposition of rho at every save time, which would dominate the cost at large d;
     True or False forces it on or off.
+    ``blas_threads``: BLAS threads inside the ODE loop (default 1, or the environment variable
+    CORRTHERM_BLAS_THREADS; "auto" keeps the library's setting), see
+    :mod:`corrtherm.core._threads`.
     attrs: kind="open", method, rtol, atol, n_rhs, n_steps, residual_energy_balance =
     max_t |U(t) - U(t0) - Q_A(t) - Q_B(t)|, residual_ledger, entropic_split,
     entropic_quadrature_error.
@@ -112,4 +119,7 @@ def evolve(
     entropic = d <= ENTROPIC_MAX_D if entropic_split is None else bool(entropic_split)
     if method == "exact":
         return _evolve_exact(model, rho, t, JA, JB, a, store_states, entropic)
-    return _evolve_ode(model, rho, t, JA, JB, a, store_states, entropic, r_tol, a_tol, progress)
+    resolve_threads(blas_threads)  # a bad value fails here, before any work
+    return _evolve_ode(
+        model, rho, t, JA, JB, a, store_states, entropic, r_tol, a_tol, progress, blas_threads
+    )

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from ..core._threads import blas_threads as blas_threads_limit
 from ..core.errors import DynamicsError, ModelError
 from ..core.information import Entropies, _entropies, entropy_from_eigenvalues
 from ..core.model import Bipartite
@@ -284,7 +285,7 @@ class LocalGenerator:
             _add_antihermitian_part(self._M.apply(rho), out)
         for side, s in (("A", self._A), ("B", self._B)):
             if s.thermal:
-                if s.R is not None and len(s.jumps):
+                if s.R is not None and s.R.any():
                     self._add_rate(side, s.R, rho, out)
             else:
                 self._add_anticommutator(side, s.K, rho, out)
@@ -465,6 +466,7 @@ class LocalGenerator:
         progress: Callable[[float], Any] | None = None,
         method: str = "auto",
         structured: bool = True,
+        blas_threads: int | str | None = None,
     ) -> dict:
         """Integrate d rho/dt = L[rho] together with dQ_X/dt = Tr[h_X rho], h_X = L_X^#[H].
 
@@ -474,7 +476,9 @@ class LocalGenerator:
         :meth:`currents` and :meth:`dense` on it. Q_X(times[0]) = 0. ``progress(fraction)``
         is called after every step. ``method``: "DOP853", "RK45", "CK45" (low storage,
         :mod:`corrtherm.open._integrate`) or "auto" (DOP853 while its storage fits in
-        DOP853_MEMORY_BUDGET). Returns solver statistics.
+        DOP853_MEMORY_BUDGET). ``blas_threads``: BLAS threads inside the loop
+        (:mod:`corrtherm.core._threads`: default 1, env CORRTHERM_BLAS_THREADS). Returns solver
+        statistics.
         """
         t = np.asarray(times, dtype=float).ravel()
         if t.size == 0 or not np.all(np.isfinite(t)) or np.any(np.diff(t) <= 0):
@@ -525,9 +529,10 @@ class LocalGenerator:
             if on_save is not None:
                 on_save(i, state(y), float(y[n].real), float(y[n + 1].real))
 
-        stats = integrate(
-            rhs, y0, t, rtol=rtol, atol=atol, method=method, on_save=save, progress=progress
-        )
+        with blas_threads_limit(blas_threads) as threads:
+            stats = integrate(
+                rhs, y0, t, rtol=rtol, atol=atol, method=method, on_save=save, progress=progress
+            )
         layout = None if op is None else op.layout
         stats.update(
             {
@@ -535,6 +540,7 @@ class LocalGenerator:
                 "schmidt_rank": self.schmidt_rank,
                 "storage": "dense" if layout is None else f"sectors {len(layout.blocks)} blocks",
                 "stored_fraction": 1.0 if layout is None else layout.stored_fraction,
+                "blas_threads": "library default" if threads is None else threads,
                 "wall_s": _time.perf_counter() - t_start,
             }
         )

@@ -18,7 +18,9 @@ from .heat_split import _cumulative_heat, _heat_rates
 ENTROPIC_ODE_REFINE = 4
 
 
-def _evolve_ode(model, rho, t, JA, JB, a, store_states, entropic, rtol, atol, progress):
+def _evolve_ode(
+    model, rho, t, JA, JB, a, store_states, entropic, rtol, atol, progress, blas_threads=None
+):
     gen = LocalGenerator(model, JA, JB)
     mi = gen.model
     H_T = mi.H.T
@@ -78,7 +80,13 @@ def _evolve_ode(model, rho, t, JA, JB, a, store_states, entropic, rtol, atol, pr
 
     try:
         stats = gen.propagate(
-            gen.to_internal(rho), grid, rtol=rtol, atol=atol, on_save=on_save, progress=cb
+            gen.to_internal(rho),
+            grid,
+            rtol=rtol,
+            atol=atol,
+            on_save=on_save,
+            progress=cb,
+            blas_threads=blas_threads,
         )
     finally:
         if bar is not None:
@@ -87,6 +95,7 @@ def _evolve_ode(model, rho, t, JA, JB, a, store_states, entropic, rtol, atol, pr
         "method": f"ode-{stats.get('method', '?')}",
         "n_rhs": int(stats.get("n_rhs", 0)),
         "n_steps": int(stats.get("n_steps", 0)),
+        "storage": str(stats.get("storage", "dense")),
         "rtol": rtol,
         "atol": atol,
     }

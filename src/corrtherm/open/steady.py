@@ -113,6 +113,7 @@ def steady_state(
     on_degenerate: str = "raise",
     method: str = "auto",
     spectral_gap: bool | None = None,
+    blas_threads: int | str | None = None,
 ) -> SteadyStateReport:
     """Steady state of -i[H, rho] + L_A[rho] + L_B[rho] = 0 (paper 1, Eq. 1), with diagnosis.
 
@@ -125,7 +126,8 @@ def steady_state(
     test sigma = ||L[x1 - x2]|| / ||x1 - x2|| <= KERNEL_RTOL ||L|| on the two solutions; more
     anchors then span the kernel), see :mod:`corrtherm.open._krylov`. Its ``spectral_gap`` is
     NaN unless ``spectral_gap=True`` (Arnoldi, shift-invert, on the eigenvalues of smallest
-    modulus: tens of solves).
+    modulus: tens of solves). ``blas_threads``: BLAS threads of the Krylov path (default 1, env
+    CORRTHERM_BLAS_THREADS, "auto" = the library's setting; :mod:`corrtherm.core._threads`).
 
     When dim ker L = 1 its (Hermitian, trace-normalized) element is the unique steady state.
     Otherwise ``on_degenerate="raise"`` (default) raises a :class:`DynamicsError` with the
@@ -140,9 +142,11 @@ def steady_state(
     if method == "auto":
         method = "dense" if model.d <= DENSE_MAX_D else "krylov"
     if method == "krylov":
+        from ..core._threads import blas_threads as limit
         from .steady_krylov import _krylov_steady_state
 
-        return _krylov_steady_state(model, jumps_A, jumps_B, on_degenerate, spectral_gap)
+        with limit(blas_threads):
+            return _krylov_steady_state(model, jumps_A, jumps_B, on_degenerate, spectral_gap)
     model, _, _, S = _dense_generator(model, jumps_A, jumps_B, "steady_state")
     d = model.d
     _, sv, vh = np.linalg.svd(S)
