@@ -93,9 +93,10 @@ class _Ledger:
         # eigenvalues of one full state; the structured solver's block-wise spectrum is exact
         # (within 1e-12) and far cheaper than a dense eigvalsh at large d
         self.spectrum = spectrum
-        m = internal[0] if internal is not None else model
-        self._HT = np.ascontiguousarray(m.H.T).ravel()
-        self._VT = np.ascontiguousarray(m.V.T).ravel()
+        # vec(H^T), vec(V^T) for batched traces, built on the first state-wise ``add`` (a
+        # caller recording only ``add_global`` never pays for two dense d x d copies)
+        self._HT: np.ndarray | None = None
+        self._VT: np.ndarray | None = None
         dA, dB = model.dims
         d = model.d
         self.cols = {k: np.zeros(n) for k in ("U", "E_A", "E_B", "E_V", "v", "S", "S_A", "S_B")}
@@ -118,6 +119,9 @@ class _Ledger:
             R = R[None]
             idx = slice(idx, idx + 1)
         m = self.internal[0] if self.internal is not None else self.model
+        if self._HT is None:
+            self._HT = np.ascontiguousarray(m.H.T).ravel()
+            self._VT = np.ascontiguousarray(m.V.T).ravel()
         dA, dB = m.dims
         k = R.shape[0]
         R4 = R.reshape(k, dA, dB, dA, dB)

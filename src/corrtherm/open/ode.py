@@ -22,8 +22,9 @@ def _evolve_ode(
     model, rho, t, JA, JB, a, store_states, entropic, rtol, atol, progress, blas_threads=None
 ):
     gen = LocalGenerator(model, JA, JB)
-    mi = gen.model
-    H_T = mi.H.T
+    # the internal-basis model (two dense d x d copies) only where the state-wise ledger needs it
+    mi = gen.model if entropic else None
+    H_T = mi.H.T if entropic else None
     n = t.size
     # the ledger runs in the internal basis; only the marginals are rotated back
     led = _Ledger(
@@ -31,7 +32,7 @@ def _evolve_ode(
         n,
         alpha_A=a,
         store_states=store_states,
-        internal=(mi, gen.W_A, gen.W_B),
+        internal=(mi, gen.W_A, gen.W_B),  # mi = None: only add_global is used
         spectrum=gen.spectrum,
     )
     JA_t, JB_t, Q, q = np.zeros(n), np.zeros(n), np.zeros((n, 2)), np.zeros(n)
