@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -33,6 +34,12 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=5, help="corrtherm repeats (median)")
     p.add_argument("--qutip-mem-gb", type=float, default=12.0)
     p.add_argument("--qutip-timeout", type=float, default=1800.0)
+    p.add_argument(
+        "--qutip-blas-threads",
+        default="1",
+        help="OPENBLAS_NUM_THREADS of the QuTiP process (default 1: with two threads next to "
+        "other processes SuperLU's BLAS calls busy-wait; n = 8 took over 20 min instead of 4)",
+    )
     p.add_argument("--rho-tol", type=float, default=1e-8)
     p.add_argument("--j-tol", type=float, default=1e-9)
     a = p.parse_args()
@@ -41,6 +48,7 @@ def main() -> None:
     load0 = load_average()
     print(f"steady-state benchmark, sites {a.sites}; load average before: {load0}", flush=True)
     rows, failed = [], False
+    threads_env = os.environ.get("OPENBLAS_NUM_THREADS")
     for n in a.sites:
         c_out, q_out = raw / f"steady_corrtherm_n{n}.npz", raw / f"steady_qutip_n{n}.npz"
         c = run_side(
@@ -64,11 +72,26 @@ def main() -> None:
         q = None
         if n <= a.qutip_max:
             rq = str(3 if n <= 6 else 1)
-            q = run_side(
-                [sys.executable, "_steady_side.py", "qutip", str(n), str(q_out), "--repeat", rq],
-                a.qutip_timeout,
-                a.qutip_mem_gb,
-            )
+            os.environ["OPENBLAS_NUM_THREADS"] = a.qutip_blas_threads  # inherited by the side
+            try:
+                q = run_side(
+                    [
+                        sys.executable,
+                        "_steady_side.py",
+                        "qutip",
+                        str(n),
+                        str(q_out),
+                        "--repeat",
+                        rq,
+                    ],
+                    a.qutip_timeout,
+                    a.qutip_mem_gb,
+                )
+            finally:
+                if threads_env is None:
+                    os.environ.pop("OPENBLAS_NUM_THREADS", None)
+                else:
+                    os.environ["OPENBLAS_NUM_THREADS"] = threads_env
             print(
                 f"  n = {n} qutip:     {q['status']}, {q.get('median_s', float('nan')):.3f} s, "
                 f"{q['peak_MB']:.0f} MB",

@@ -12,7 +12,8 @@ the process, peak resident memory of that process (``os.wait4`` rusage ``ru_maxr
 side's own build/solve/post timings. QuTiP is capped (address-space limit and timeout) so it
 cannot eat the machine. Both sides save U_chi(t) and I_AB(t) at every time; they must agree to
 ``--tol`` (1e-6) at every saved time. One JSON line per run is appended to
-``bench/results/thermal_chain.jsonl``.
+``bench/results/raw/thermal_chain.jsonl`` (git-ignored; curated copies are tracked in
+``bench/results/``).
 """
 
 from __future__ import annotations
@@ -91,7 +92,9 @@ def main() -> None:
         default=None,
         help="address-space cap (default 12 GB for n <= 8, 6 GB above)",
     )
-    p.add_argument("--method", default="DOP853")
+    p.add_argument("--method", default="auto")
+    p.add_argument("--dense", action="store_true", help="corrtherm without sector storage")
+    p.add_argument("--blas-threads", default=None, help="corrtherm BLAS threads (int or auto)")
     p.add_argument("--profile", action="store_true", help="pyinstrument the corrtherm solve")
     p.add_argument(
         "--evolve",
@@ -103,8 +106,8 @@ def main() -> None:
     big = n > 8
     tq = a.qutip_timeout if a.qutip_timeout is not None else (180.0 if big else None)
     mq = a.qutip_mem_gb if a.qutip_mem_gb is not None else (6.0 if big else 12.0)
-    res_dir = HERE / "results"
-    res_dir.mkdir(exist_ok=True)
+    res_dir = HERE / "results" / "raw"
+    res_dir.mkdir(parents=True, exist_ok=True)
     c_out, q_out = res_dir / f"corrtherm_n{n}_t{nt}.npz", res_dir / f"qutip_n{n}_t{nt}.npz"
     load0 = load_average()
     print(
@@ -118,7 +121,10 @@ def main() -> None:
         str(c_out),
         "--method",
         a.method,
-    ] + (["--profile"] if a.profile else [])
+    ]
+    cmd += ["--profile"] if a.profile else []
+    cmd += ["--dense"] if a.dense else []
+    cmd += ["--blas-threads", a.blas_threads] if a.blas_threads else []
     c = run_side(cmd, None, None)
     print(f"  corrtherm: {c['status']}, {c['wall_s']:.2f} s, {c['peak_MB']:.0f} MB", flush=True)
     e = None
@@ -133,6 +139,7 @@ def main() -> None:
             "--driver",
             "evolve",
         ]
+        cmd += ["--blas-threads", a.blas_threads] if a.blas_threads else []
         e = run_side(cmd, None, None)
         print(f"  ct.evolve: {e['status']}, {e['wall_s']:.2f} s, {e['peak_MB']:.0f} MB", flush=True)
     q = None
@@ -195,8 +202,8 @@ def main() -> None:
                 f"{'OK' if ag['ok'] else 'FAIL'} (tol {a.tol:g})"
             )
     print(
-        f"load average before/after: {load0} / {load1}; corrtherm n_rhs = {c.get('n_rhs')}, "
-        f"n_steps = {c.get('n_steps')}"
+        f"load average before/after: {load0} / {load1}; corrtherm {c.get('method')}, n_rhs = "
+        f"{c.get('n_rhs')}, n_steps = {c.get('n_steps')}, storage {c.get('storage')}"
     )
     with open(res_dir / "thermal_chain.jsonl", "a") as fh:
         fh.write(

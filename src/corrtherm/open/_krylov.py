@@ -37,6 +37,8 @@ STEADY_RTOL = 1e-12
 #: GMRES restart length (Krylov vectors kept) and the cap on restart cycles.
 RESTART = 40
 MAX_CYCLES = 60
+#: Bytes the GMRES basis may use: the restart length shrinks (not below 10) to fit.
+GMRES_MEMORY_BUDGET = 2**30
 
 
 @dataclass
@@ -86,6 +88,7 @@ def gmres_solve(
     from scipy.sparse.linalg import LinearOperator, gmres
 
     n = p.n
+    restart = max(10, min(restart, int(GMRES_MEMORY_BUDGET // (16 * n))))
     count = [0]
     out = np.empty(n, dtype=complex)
 
@@ -146,9 +149,10 @@ def steady_states(
     kernel_rtol: float,
     seed: int = 1,
     max_kernel: int = 16,
-) -> tuple[list[Solve], int]:
+) -> tuple[list[Solve], int, int]:
     """The steady state(s): [unique state] with kernel dimension 1, or a list of states
-    spanning ker L (module docstring). Raises DynamicsError if GMRES does not converge."""
+    spanning ker L (module docstring), and the number of operator products used. Raises
+    DynamicsError if GMRES does not converge."""
     first = solve_steady(p)
     if not first.converged:
         raise DynamicsError(
@@ -157,12 +161,14 @@ def steady_states(
             "may be degenerate or the relaxation extremely slow"
         )
     if certified:
-        return [first], 1
+        return [first], 1, first.matvecs
     rng = np.random.default_rng(seed)
     sols = [first]
+    products = first.matvecs
     basis = [first.x / np.linalg.norm(first.x)]
     while len(sols) < max_kernel:
         s = solve_steady(p, anchor=p.random_state(rng))
+        products += s.matvecs
         diff = s.x - first.x
         nd = float(np.linalg.norm(diff))
         sigma = float(np.linalg.norm(p.exact(diff))) / nd if nd else np.inf
@@ -178,7 +184,7 @@ def steady_states(
             break
         basis.append(r / np.linalg.norm(r))
         sols.append(s)
-    return sols, len(sols)
+    return sols, len(sols), products
 
 
 def smallest_eigenvalues(

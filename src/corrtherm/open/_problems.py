@@ -143,7 +143,11 @@ def local_setup(gen: Any) -> KrylovSetup:
         return KrylovSetup(generic_problem(gen), None, lambda x: x.reshape(d, d), None, "d^2")
     problem, _ = local_problem(op)
     lay = op.layout
-    storage = f"{len(lay.blocks)} sector blocks ({lay.stored_fraction:.1%} of d^2)"
+    storage = (
+        f"{len(lay.blocks)} sector blocks ({lay.stored_fraction:.1%} of d^2)"
+        if len(lay.blocks) > 1
+        else "one block of all d^2 entries"
+    )
     reason = "irreducible thermal rates on both sides (faithful, trivial commutant)"
     return KrylovSetup(problem, reason if certified else None, lay.to_dense, op.eigvalsh, storage)
 

@@ -62,7 +62,7 @@ def _krylov_steady_state(model, jumps_A, jumps_B, on_degenerate: str, spectral_g
     gen = structured_generator(model, JA, JB)
     setup = _setup(gen)
     p = setup.problem
-    sols, k = steady_states(
+    sols, k, matvecs = steady_states(
         p, certified=setup.certificate is not None, kernel_rtol=KERNEL_RTOL, max_kernel=MAX_KERNEL
     )
     states = [_hermitize(gen.from_internal(setup.to_dense(s.x))) for s in sols]
@@ -71,7 +71,6 @@ def _krylov_steady_state(model, jumps_A, jumps_B, on_degenerate: str, spectral_g
         lam, _ = smallest_eigenvalues(p, k=max(GAP_EIGENVALUES, k + 2))
         rest = lam[np.abs(lam) > KERNEL_RTOL * p.scale]
         gap = float(np.min(-rest.real)) if rest.size else float("inf")
-    matvecs = sum(s.matvecs for s in sols)
     why = (
         f"certificate: {setup.certificate}"
         if setup.certificate
