@@ -175,9 +175,14 @@ def support_blocks(sectors: Sectors, rho: np.ndarray, drop_max: float = 0.0) -> 
     entries have Frobenius norm <= ``drop_max`` in total (all such blocks together) counts as
     empty, so that round-off of a state computed in another basis does not fill every block."""
     nc = sectors.count
-    P = np.zeros((rho.shape[0], nc))
-    P[np.arange(rho.shape[0]), sectors.sector] = 1.0
-    weight = P.T @ (np.abs(rho) ** 2) @ P  # squared Frobenius norm per block
+    mem = sectors.members
+    weight = np.zeros((nc, nc))  # squared Frobenius norm per block, one block at a time
+    for c in range(nc):
+        rows = rho[mem[c]]
+        for c2 in range(nc):
+            blk = rows[:, mem[c2]]
+            weight[c, c2] = float(np.vdot(blk, blk).real)
+        del rows
     order = np.argsort(weight, axis=None)
     dropped = np.cumsum(weight.ravel()[order]) <= drop_max**2
     keep = np.ones(nc * nc, dtype=bool)

@@ -334,9 +334,16 @@ class LocalGenerator:
                 tA = np.array([np.vdot(a.conj().T, rA) for a in self._VA])  # Tr[A_k rho_A]
                 tB = np.array([np.vdot(b.conj().T, rB) for b in self._VB])
                 v = float(np.sum(tA * tB).real)
+            # one block: symmetry blocks found from the state itself (Weyl-bounded, BlockSpectrum)
+            lay = op.layout
+            spec = (
+                self._spectrum.eigvalsh(lay.block(x, 0))[0]
+                if len(lay.blocks) == 1
+                else op.eigvalsh(x)
+            )
             S, SA, SB = (
                 entropy_from_eigenvalues(p)
-                for p in (op.eigvalsh(x), np.linalg.eigvalsh(rA), np.linalg.eigvalsh(rB))
+                for p in (spec, np.linalg.eigvalsh(rA), np.linalg.eigvalsh(rB))
             )
             return self._ledger(
                 EA, EB, EV, v, Entropies(S, SA, SB, max(0.0, SA + SB - S)), rA, rB, alpha_A
