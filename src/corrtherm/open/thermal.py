@@ -39,12 +39,23 @@ def _rate_ohmic(omega: np.ndarray, beta: float, gamma0: float) -> np.ndarray:
     return gamma0 * np.where(np.isfinite(bose), bose, 0.0) / beta
 
 
+def _rate_bose(omega: np.ndarray, beta: float, gamma0: float) -> np.ndarray:
+    x = beta * np.asarray(omega, dtype=float)
+    # gamma0 n(|omega|) for absorption (x > 0), gamma0 (n(|omega|) + 1) for emission (x < 0):
+    # both are gamma0 / |e^x - 1|. The flat spectrum has no finite omega -> 0 limit (n ~ 1/x),
+    # so the zero-frequency (pure dephasing) rate is set to 0 (documented in thermal_rate).
+    with np.errstate(over="ignore", divide="ignore"):
+        out = gamma0 / np.abs(np.expm1(np.where(x == 0, 1.0, x)))
+    return np.where(x == 0, 0.0, out)
+
+
 #: Built-in transition-rate functions gamma(omega; beta, gamma0) with detailed balance
 #: gamma(omega) = gamma(-omega) e^{-beta omega} (paper 1, Eq. 13).
 RATE_FUNCTIONS: dict[str, Callable[[np.ndarray, float, float], np.ndarray]] = {
     "paper": _rate_paper,
     "fermi": _rate_fermi,
     "ohmic": _rate_ohmic,
+    "bose": _rate_bose,
 }
 
 
@@ -59,6 +70,11 @@ def thermal_rate(
     - "ohmic": gamma0 omega / (exp(beta omega) - 1), i.e. gamma0 |omega| (n(|omega|) + 1) for
       emission and gamma0 |omega| n(|omega|) for absorption, with the limit gamma0 / beta at 0
       (requires beta > 0).
+    - "bose": a flat (frequency-independent) bosonic bath, gamma0 (n(|omega|) + 1) for emission
+      (omega < 0) and gamma0 n(|omega|) for absorption (omega > 0), n(w) = 1/(e^{beta w} - 1),
+      i.e. gamma0 / |e^{beta omega} - 1|. Its omega -> 0 limit diverges (n ~ 1/(beta omega)):
+      gamma(0) is set to 0, so zero-frequency (pure dephasing) terms are dropped; use "ohmic"
+      (limit gamma0 / beta) for a bath that dephases. Requires beta > 0.
     - a callable ``rate(omega) -> gamma`` (vectorized over a float array).
     All built-ins satisfy detailed balance gamma(omega) / gamma(-omega) = exp(-beta omega)
     (Eq. 13); user callables are checked for it by :func:`thermal_jumps`.
@@ -82,8 +98,8 @@ def thermal_rate(
             f"rate: got {rate!r}; expected one of {sorted(RATE_FUNCTIONS)} or a "
             "callable gamma(omega)"
         )
-    if rate == "ohmic" and not beta > 0:
-        raise DynamicsError(f"beta: got {beta!r}; the 'ohmic' rate needs beta > 0")
+    if rate in ("ohmic", "bose") and not beta > 0:
+        raise DynamicsError(f"beta: got {beta!r}; the {rate!r} rate needs beta > 0")
     return RATE_FUNCTIONS[rate](w, float(beta), float(gamma0))
 
 
