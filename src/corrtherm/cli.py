@@ -120,6 +120,9 @@ _SUMMARY_LABELS = {
     "classification": "flow (Eq. 26)",
     "particle_flow": "particle flow",
     "energy_flow": "energy flow",
+    "min_sigma": "min entropy production σ",
+    "Sigma": "entropy produced Σ [nats]",
+    "min_eigenvalue": "min eigenvalue of ρ(t)",
     "residual_ledger": "ledger residual",
     "residual_energy_balance": "energy-balance residual",
     "n_steps": "solver steps",
@@ -157,6 +160,7 @@ def run(
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG plots.")] = True,
 ) -> None:
     """Run a scenario; write results.nc, PNG plots and print a summary."""
+    from .open.entropy_production import second_law_audit
     from .plotting import plot_run
     from .scenarios import run_scenario, summarize, write_results
 
@@ -173,6 +177,10 @@ def run(
     path = write_results(ds, out / "results.nc")
     summ = summarize(ds)
     typer.echo(summary_table(summ))
+    audit = second_law_audit(ds)
+    if audit:
+        # a violation is a finding about the model, not an error: loud, but exit status 0
+        typer.echo(f"  {audit}")
     checks = json.loads(ds.attrs.get("condition_checks", "[]"))
     bad = [c["name"] for c in checks if not c["holds"]]
     if checks:
@@ -215,8 +223,10 @@ def show(
 def check(
     scenario: Annotated[str, typer.Argument(help="Scenario .toml file or preset name.")],
 ) -> None:
-    """Check the papers' conditions for a scenario's model without running dynamics."""
+    """Check the papers' conditions for a scenario's model without running dynamics; for open
+    dynamics also audit the steady state's entropy production (second law)."""
     from .scenarios import build_scenario, check_scenario
+    from .scenarios.checks import steady_state_audit
 
     scen = _load(scenario)
     b = build_scenario(scen)
@@ -231,6 +241,32 @@ def check(
         typer.echo(
             f"  correlation strength c = {b.c:.6g}; admissible (rho(0) >= 0): [{lo:.6g}, {hi:.6g}]"
         )
+    audit = steady_state_audit(scen)
+    if audit:
+        typer.echo(f"  {audit}")
+
+
+@app.command()
+@_handled
+def compare(
+    scenario: Annotated[str, typer.Argument(help="Scenario .toml file or preset name.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Also write the table as NetCDF here.")
+    ] = None,
+) -> None:
+    """Run a scenario's model under the local, global and Redfield approaches side by side:
+    steady-state currents, entropy production, and whether paper 1's quantities change."""
+    from .scenarios.compare import compare_scenario, format_comparison
+
+    scen = _load(scenario)
+    table = compare_scenario(scen)
+    typer.echo(f"scenario {scen.name}: local vs global (Davies) vs Redfield")
+    typer.echo(format_comparison(table))
+    if out is not None:
+        from .scenarios import write_results
+
+        path = write_results(table, out)
+        typer.echo(f"wrote {path}")
 
 
 @app.command()

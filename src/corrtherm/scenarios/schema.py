@@ -65,13 +65,21 @@ class StateSpec(_Strict):
 
 class BathSpec(_Strict):
     beta: Num | None = None
-    rate: Literal["fermi", "paper", "ohmic"] = "paper"
+    rate: Literal["fermi", "paper", "ohmic", "bose"] = "paper"
     gamma0: Num = 1.0
     jumps: list[str] | None = None
+    # system operator(s) S_k of H_SB = sum_k S_k (x) B_k, Hermitian, on this side only:
+    # required by approach = "global" / "redfield", optional for "local"
+    coupling: str | list[str] | None = None
+    # chemical potential of a grand-canonical bath (needs model.N_A, model.N_B)
+    mu: Num | None = None
 
 
 class DynamicsSpec(_Strict):
     kind: Literal["open", "isolated"] = "isolated"
+    # local: paper 1 (dissipators thermal w.r.t. H_X); global: Davies, thermal w.r.t. the full
+    # H; redfield: Bloch-Redfield (non-secular, may violate positivity)
+    approach: Literal["local", "global", "redfield"] = "local"
     alpha_A: Num = 0.5
     bath_A: BathSpec | None = None
     bath_B: BathSpec | None = None
