@@ -145,6 +145,9 @@ class FlowReport:
     mu_A: float
     mu_B: float
 
+    def _inequality_26(self) -> str:
+        return _inequality_26_text(self.lhs_26, self.slack)
+
     @property
     def assumptions_hold(self) -> bool:
         """True when the drift terms of the identity vanish (|assumption_terms| <= 1e-9)."""
@@ -162,12 +165,22 @@ class FlowReport:
             f"  DeltaS_A {f(self.DeltaS_A)}   DeltaS_B {f(self.DeltaS_B)}   "
             f"DeltaS {f(self.DeltaS)}",
             f"  DeltaI_AB {f(self.DeltaI_AB)}   D_A {f(self.D_A)}   D_B {f(self.D_B)}",
-            f"  (26): lhs {f(self.lhs_26)} >= DeltaI_AB, slack {f(self.slack)} = D_A + D_B "
+            f"  (26): {self._inequality_26()}, slack {f(self.slack)} = D_A + D_B "
             f"+ assumption terms {f(self.assumption_terms)}",
             f"  particle flow: {self.particle_flow}; energy flow: {self.energy_flow}",
             f"  {self.certificate}",
         ]
         return "\n".join(lines)
+
+
+def _inequality_26_text(lhs: float, slack: float, atol: float = 1e-9) -> str:
+    """Eq. 26 as it stands: "lhs >= DeltaI_AB" when it holds (slack >= -atol), otherwise
+    "VIOLATED: lhs < DeltaI_AB by |slack|" (possible when its assumptions fail)."""
+    if np.isnan(slack):
+        return f"lhs {lhs: .6g} vs DeltaI_AB undefined"
+    if slack >= -atol:
+        return f"lhs {lhs: .6g} >= DeltaI_AB"
+    return f"VIOLATED: lhs {lhs: .6g} < DeltaI_AB by {-slack:.6g}"
 
 
 def _certificate(
