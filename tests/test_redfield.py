@@ -178,3 +178,27 @@ def test_redfield_bath_for_another_model_or_side_is_rejected():
         ct.steady_state(levy_kosloff(0.1), (), bath)
     with pytest.raises(ct.DynamicsError, match="built for another Hamiltonian"):
         ct.steady_state(levy_kosloff(0.3), bath, ())
+
+
+def test_negative_redfield_steady_state_is_flagged():
+    """Strong dephasing-type coupling (sz on A, rates above the gaps): the Redfield steady
+    state has a negative eigenvalue; steady_state reports it and warns, never hides it."""
+    model = ct.Bipartite(SZ / 2, 0.925 * SZ / 2, 0.0726 * (np.kron(SP, SM) + np.kron(SM, SP)))
+    RA = ct.redfield_bath(model, SZ, "A", 23.57, "ohmic", 3.074)
+    RB = ct.redfield_bath(model, SX, "B", 1.413, "ohmic", 3.074)
+    with pytest.warns(RuntimeWarning, match="steady state: not positive"):
+        rep = ct.steady_state(model, RA, RB, beta_A=23.57, beta_B=1.413)
+    assert rep.min_eigenvalue < -0.01
+    assert np.isfinite(rep.sigma)  # dS/dt = 0 at a steady state: sigma needs no ln rho
+
+
+def test_thermal_bath_and_full_generator_bad_input():
+    bath = ct.ThermalBath(SX, 1.0)
+    with pytest.raises(ct.DynamicsError, match="approach: got 'davies'"):
+        bath.dissipator(levy_kosloff(), "A", "davies")
+    from corrtherm.open.full_generator import FullGenerator
+
+    with pytest.raises(ct.ModelError, match="model: got ndarray"):
+        FullGenerator(np.eye(4))
+    with pytest.raises(ct.DynamicsError, match=r"jumps_A\[0\]: has shape \(3, 3\)"):
+        FullGenerator(levy_kosloff(), [np.eye(3)])

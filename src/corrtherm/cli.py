@@ -10,6 +10,7 @@ import functools
 import json
 import math
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -170,7 +171,14 @@ def run(
     typer.echo(f"scenario {scen.name} ({scen.spec.title or scen.source})")
     typer.echo(f"  sha256 {scen.sha256[:16]}…")
     # a progress bar only helps a human watching a terminal; logs and pipes stay clean
-    ds = run_scenario(scen, progress=sys.stdout.isatty())
+    with warnings.catch_warnings():
+        # the second-law and positivity verdicts are printed in the summary below
+        warnings.filterwarnings(
+            "ignore",
+            message=r"(entropy production sigma|rho\(t\) positivity)",
+            category=RuntimeWarning,
+        )
+        ds = run_scenario(scen, progress=sys.stdout.isatty())
     made = []
     if plots and scen.spec.analyses.plots:
         made = plot_run(ds, out)

@@ -92,11 +92,14 @@ def steady_state_audit(scen: Scenario) -> str:
     verdict = "VIOLATED" if rep.second_law_violated else "holds"
     line = (
         f"steady state ({b.approach} approach): J_A = {rep.J_A:.6g}, J_B = {rep.J_B:.6g} "
-        f"(into the system); sigma = {rep.sigma:.6g} >= 0 {verdict}"
+        f"(into the system); sigma = {rep.sigma:.6g} (second law sigma >= 0: {verdict})"
     )
     if b.approach == "local":
         ok = rep.sigma_local >= -1e-12 * max(1.0, abs(rep.sigma))
-        line += f"; local accounting sigma_local = {rep.sigma_local:.6g} ({'holds' if ok else 'VIOLATED'})"
+        line += (
+            f"; local accounting sigma_local = {rep.sigma_local:.6g} "
+            f"({'holds' if ok else 'VIOLATED'})"
+        )
     if rep.min_eigenvalue < -1e-10:
         line += f"; steady state NOT positive (min eigenvalue {rep.min_eigenvalue:.3g})"
     return ("WARNING: second law violated: " + line) if rep.second_law_violated else line
