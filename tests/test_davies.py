@@ -234,3 +234,103 @@ def test_mixed_local_and_global_jump_shapes_are_rejected():
     model = levy_kosloff()
     with pytest.raises(ct.DynamicsError, match=r"jumps_A\[1\]: has shape \(4, 4\)"):
         ct.steady_state(model, [SM, np.eye(4)])
+
+
+# ------------------------------------------------------------ the sparse Davies bath
+def _uniform_xx_chain() -> ct.Bipartite:
+    """Three qubits, equal fields and hoppings: a degenerate many-body spectrum with large
+    clusters of equal Bohr frequencies (multi-entry jumps in the eigenbasis)."""
+    I2 = np.eye(2)
+
+    def op(o, k):
+        return ct.kron(*[o if j == k else I2 for j in range(3)])
+
+    H = 0.5 * sum(op(SZ, k) for k in range(3))
+    H = H + 0.3 * sum(op(SP, k) @ op(SM, k + 1) + op(SM, k) @ op(SP, k + 1) for k in range(2))
+    HA = 0.5 * SZ
+    HB = 0.5 * (np.kron(SZ, I2) + np.kron(I2, SZ)) + 0.3 * (np.kron(SP, SM) + np.kron(SM, SP))
+    return ct.Bipartite(HA, HB, H - np.kron(HA, np.eye(4)) - np.kron(I2, HB))
+
+
+@pytest.mark.parametrize("which", ["levy-kosloff", "xx-chain", "random"])
+def test_davies_bath_is_the_dense_davies_dissipator(which, rng):
+    """DaviesBath (sparse, eigenbasis; rate matrix + entry pairs + sparse products) against
+    the dense jumps of davies_jumps: the same map and adjoint on random operators."""
+    model = {
+        "levy-kosloff": levy_kosloff(),
+        "xx-chain": _uniform_xx_chain(),
+        "random": random_model(4, 2, 3),
+    }[which]
+    dA, dB = model.dims
+    S = [random_hermitian(rng, dB), np.eye(dB)]  # the identity coupling: pure nu = 0 jump
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        J = ct.davies_jumps(model, S, "B", 0.9, "ohmic", 0.3)
+        bath = ct.davies_bath(model, S, "B", 0.9, "ohmic", 0.3)
+    assert len(bath) == len(J)
+    X = random_hermitian(rng, model.d) + 1j * random_hermitian(rng, model.d)  # any operator
+    np.testing.assert_allclose(bath.apply(X), ct.dissipator(J, X), atol=1e-12)
+    np.testing.assert_allclose(bath.adjoint(X), ct.adjoint_dissipator(J, X), atol=1e-12)
+    np.testing.assert_allclose(
+        bath.superoperator(),
+        ct.lindblad_superoperator(model, (), J)
+        + 1j * (np.kron(model.H, np.eye(model.d)) - np.kron(np.eye(model.d), model.H.T)),
+        atol=1e-12,
+    )
+
+
+def test_davies_bath_in_evolve_matches_davies_jumps():
+    model = _uniform_xx_chain()
+    SA, SB = ct.sigma_x(), np.kron(SX, np.eye(2))
+    kw = dict(beta_A=0.4, beta_B=1.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        bA = ct.davies_bath(model, SA, "A", 0.4, "fermi", 0.2)
+        bB = ct.davies_bath(model, SB, "B", 1.5, "fermi", 0.2)
+        JA = ct.davies_jumps(model, SA, "A", 0.4, "fermi", 0.2)
+        JB = ct.davies_jumps(model, SB, "B", 1.5, "fermi", 0.2)
+    rho0 = np.eye(8) / 8
+    t = np.linspace(0, 10, 11)
+    ex = ct.evolve(model, rho0, t, JA, JB, method="exact", **kw)
+    ode = ct.evolve(model, rho0, t, bA, bB, method="ode", rtol=1e-11, atol=1e-13, **kw)
+    for v in ("U_chi", "S", "J_A", "J_B", "Q_A", "sigma", "Sigma"):
+        np.testing.assert_allclose(ode[v], ex[v], atol=1e-8, err_msg=v)
+    rep = ct.steady_state(model, bA, bB, **kw)
+    assert rep.sigma >= 0 and not rep.second_law_violated
+
+
+def test_davies_bath_for_another_model_is_rejected():
+    bath = ct.davies_bath(levy_kosloff(0.1), SX, "A", 1.0)
+    with pytest.raises(ct.DynamicsError, match="is a Davies bath built for another Hamiltonian"):
+        ct.steady_state(levy_kosloff(0.3), bath, ())
+    with pytest.raises(ct.DynamicsError, match="jumps_B: is a Davies bath built for side 'A'"):
+        ct.evolve(levy_kosloff(0.1), np.eye(4) / 4, [0, 1], (), bath)
+
+
+def test_davies_jumps_refuse_a_dense_list_that_does_not_fit(monkeypatch):
+    import corrtherm.open.davies as dv
+
+    monkeypatch.setattr(dv, "MAX_JUMP_ENTRIES", 16)
+    with pytest.raises(ct.DynamicsError, match=r"use davies_bath\(\.\.\.\)"):
+        ct.davies_jumps(levy_kosloff(), SX, "A", 1.0)
+
+
+def test_eigen_sandwich_all_three_paths(rng):
+    """Single-entry jumps (rate matrix), small multi-entry jumps (entry pairs) and a dense jump
+    (> 2d entries: sparse product path), against the plain GKLS formula."""
+    from corrtherm.open._eigen_jumps import EigenSandwich, entries_of
+
+    d = 4
+    single = np.zeros((d, d), complex)
+    single[1, 3] = 0.7 - 0.2j
+    diag = np.zeros((d, d), complex)
+    diag[2, 2] = 0.4
+    small = np.zeros((d, d), complex)
+    small[0, 1], small[2, 3], small[1, 0] = 0.3, 0.5j, -0.2
+    dense = rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))
+    jumps = np.stack([single, diag, small, dense])
+    sand = EigenSandwich(d, *entries_of(jumps, 1e-13))
+    assert len(sand.large) == 1 and sand.pv.size == 9 and sand.has_rates
+    X = rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))
+    np.testing.assert_allclose(sand.apply(X), ct.dissipator(jumps, X), atol=1e-12)
+    np.testing.assert_allclose(sand.adjoint(X), ct.adjoint_dissipator(jumps, X), atol=1e-12)

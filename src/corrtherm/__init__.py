@@ -96,6 +96,7 @@ from .core import (
 # paper 1: open dynamics with thermal baths
 from .open import (
     ConditionsReport,
+    DaviesBath,
     EntropyProduction,
     InvariantSubspaceReport,
     RedfieldBath,
@@ -104,6 +105,7 @@ from .open import (
     adjoint_dissipator,
     check_conditions,
     compare_approaches,
+    davies_bath,
     davies_jumps,
     dissipator,
     entropy_production_rate,
@@ -170,6 +172,7 @@ __all__ = [
     "CONSERVATION_RTOL",
     "ConditionsReport",
     "ConservationReport",
+    "DaviesBath",
     "CorrthermError",
     "Decomposition",
     "DynamicsError",
@@ -205,6 +208,7 @@ __all__ = [
     "correlation_energy",
     "create",
     "dagger",
+    "davies_bath",
     "davies_jumps",
     "decompose",
     "destroy",

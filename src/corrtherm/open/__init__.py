@@ -23,7 +23,7 @@ d rho/dt = -i[H, rho] + L_A[rho] + L_B[rho] (Eq. 1), each bath acting on its own
 
 from .compare import APPROACHES, ThermalBath, compare_approaches
 from .conditions import ConditionsReport, check_conditions
-from .davies import davies_jumps
+from .davies import DaviesBath, davies_bath, davies_jumps
 from .dissipators import adjoint_dissipator, as_jumps, dissipator, lindblad_superoperator
 from .entropy_production import EntropyProduction, entropy_production_rate, second_law_audit
 from .evolution import evolve
@@ -37,6 +37,7 @@ from .thermal import RATE_FUNCTIONS, thermal_jumps, thermal_rate
 __all__ = [
     "APPROACHES",
     "ConditionsReport",
+    "DaviesBath",
     "EntropyProduction",
     "FullGenerator",
     "InvariantSubspaceReport",
@@ -49,6 +50,7 @@ __all__ = [
     "as_jumps",
     "check_conditions",
     "compare_approaches",
+    "davies_bath",
     "davies_jumps",
     "dissipator",
     "entropy_production_rate",

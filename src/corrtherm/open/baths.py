@@ -2,7 +2,8 @@
 
 ``jumps_A``/``jumps_B`` of :func:`corrtherm.evolve` and :func:`corrtherm.steady_state` accept
 local d_X x d_X jumps (paper 1, Eq. 2), global d x d jumps (e.g.
-:func:`corrtherm.davies_jumps`) or a :class:`corrtherm.RedfieldBath`. :func:`as_bath` turns each
+:func:`corrtherm.davies_jumps`), a :class:`corrtherm.DaviesBath` (the same, sparse in the
+eigenbasis of H) or a :class:`corrtherm.RedfieldBath`. :func:`as_bath` turns each
 into an object with the same three linear maps on the full space: ``apply`` (L_X[rho]),
 ``adjoint`` (L_X^#[X], so that J_X = Tr[H L_X[rho]] = Tr[L_X^#[H] rho]) and ``superoperator``
 (d^2 x d^2, row-major vec: vec(A rho B) = kron(A, B^T) vec(rho)).
@@ -17,6 +18,7 @@ import numpy as np
 
 from ..core.errors import DynamicsError
 from ..core.model import Bipartite
+from .davies import DaviesBath
 from .dissipators import adjoint_dissipator, as_jumps, dissipator, embed_jumps
 from .redfield import RedfieldBath
 
@@ -59,20 +61,25 @@ class JumpBath:
         return out
 
 
-def as_bath(jumps: Any, model: Bipartite, side: str, name: str) -> JumpBath | RedfieldBath:
-    """Validate one bath argument (local jumps, global jumps or a RedfieldBath)."""
+Bath = JumpBath | RedfieldBath | DaviesBath
+
+
+def as_bath(jumps: Any, model: Bipartite, side: str, name: str) -> Bath:
+    """Validate one bath argument (local or global jumps, a DaviesBath or a RedfieldBath)."""
     if isinstance(jumps, JumpBath):
         if jumps.side != side or tuple(jumps.dims) != tuple(model.dims):
             raise DynamicsError(f"{name}: a bath of side {jumps.side} for dims {jumps.dims}")
         return jumps
-    if isinstance(jumps, RedfieldBath):
+    if isinstance(jumps, RedfieldBath | DaviesBath):
+        what = "a Redfield" if isinstance(jumps, RedfieldBath) else "a Davies"
+        maker = "redfield_bath" if isinstance(jumps, RedfieldBath) else "davies_bath"
         if jumps.side != side:
             raise DynamicsError(
-                f"{name}: is a Redfield bath built for side {jumps.side!r}; expected side {side!r}"
+                f"{name}: is {what} bath built for side {jumps.side!r}; expected side {side!r}"
             )
         if tuple(jumps.dims) != tuple(model.dims):
             raise DynamicsError(
-                f"{name}: is a Redfield bath built for dims {tuple(jumps.dims)}; the model has "
+                f"{name}: is {what} bath built for dims {tuple(jumps.dims)}; the model has "
                 f"dims {model.dims}"
             )
         Q = jumps.Q
@@ -80,9 +87,9 @@ def as_bath(jumps: Any, model: Bipartite, side: str, name: str) -> JumpBath | Re
         off = float(np.max(np.abs(Hd - np.diag(np.diag(Hd)))))
         if off > 1e-8 * max(1.0, float(np.max(np.abs(model.H)))):
             raise DynamicsError(
-                f"{name}: is a Redfield bath built for another Hamiltonian (its eigenbasis "
+                f"{name}: is {what} bath built for another Hamiltonian (its eigenbasis "
                 f"leaves off-diagonal entries up to {off:.3g} in this model's H); rebuild it "
-                "with redfield_bath(model, ...)"
+                f"with {maker}(model, ...)"
             )
         return jumps
     dA, dB = model.dims
@@ -90,7 +97,7 @@ def as_bath(jumps: Any, model: Bipartite, side: str, name: str) -> JumpBath | Re
     return JumpBath(side, (dA, dB), arr)
 
 
-def approach_of(bath_A: JumpBath | RedfieldBath, bath_B: JumpBath | RedfieldBath) -> str:
+def approach_of(bath_A: Bath, bath_B: Bath) -> str:
     """ "local", "global", "redfield" (baths without jumps do not count) or "mixed"."""
     kinds = {
         "redfield" if isinstance(b, RedfieldBath) else b.kind
@@ -102,14 +109,12 @@ def approach_of(bath_A: JumpBath | RedfieldBath, bath_B: JumpBath | RedfieldBath
     return kinds.pop() if len(kinds) == 1 else "mixed"
 
 
-def is_local(bath: JumpBath | RedfieldBath) -> bool:
+def is_local(bath: Bath) -> bool:
     """True for local jumps (or no jumps): the structured LocalGenerator applies."""
     return isinstance(bath, JumpBath) and (len(bath) == 0 or bath.kind == "local")
 
 
-def generator_superoperator(
-    model: Bipartite, bath_A: JumpBath | RedfieldBath, bath_B: JumpBath | RedfieldBath
-) -> np.ndarray:
+def generator_superoperator(model: Bipartite, bath_A: Bath, bath_B: Bath) -> np.ndarray:
     """d^2 x d^2 generator of -i[H, rho] + L_A[rho] + L_B[rho] (row-major vec)."""
     d = model.d
     I = np.eye(d)

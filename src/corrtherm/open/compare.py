@@ -22,7 +22,7 @@ import xarray as xr
 from ..core.errors import DynamicsError
 from ..core.model import Bipartite
 from ..core.trajectory import _check_model
-from .davies import davies_jumps
+from .davies import DaviesBath, davies_bath, davies_jumps
 from .evolution import evolve
 from .redfield import RedfieldBath, redfield_bath
 from .steady import steady_state
@@ -41,8 +41,9 @@ class ThermalBath:
     beta, rate, gamma0, mu: as in :func:`corrtherm.davies_jumps` (mu needs number operators).
     :meth:`dissipator` builds it for an approach:
     "local" -> :func:`corrtherm.davies_jumps` with ``local=True`` (secular with respect to H_X
-    alone: paper 1's local approach, d_X x d_X jumps), "global" -> :func:`corrtherm.davies_jumps`
-    (secular with respect to the full H), "redfield" -> :func:`corrtherm.redfield_bath`.
+    alone: paper 1's local approach, d_X x d_X jumps), "global" -> :func:`corrtherm.davies_bath`
+    (secular with respect to the full H, stored sparsely), "redfield" ->
+    :func:`corrtherm.redfield_bath`.
     """
 
     coupling: Any
@@ -53,13 +54,13 @@ class ThermalBath:
 
     def dissipator(
         self, model: Bipartite, side: str, approach: str
-    ) -> list[np.ndarray] | RedfieldBath:
+    ) -> list[np.ndarray] | DaviesBath | RedfieldBath:
         """The bath's jumps (local or global) or Redfield dissipator for ``approach``."""
         args = (model, self.coupling, side, self.beta, self.rate, self.gamma0, self.mu)
         if approach == "local":
             return davies_jumps(*args, local=True)
         if approach == "global":
-            return davies_jumps(*args)
+            return davies_bath(*args)
         if approach == "redfield":
             return redfield_bath(*args)
         raise DynamicsError(f"approach: got {approach!r}; expected one of {list(APPROACHES)}")

@@ -26,7 +26,7 @@ gamma(nu - mu q), so e^{-beta (H - mu N)}/Z is steady.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +37,7 @@ from ..core.errors import DynamicsError, ModelError
 from ..core.model import Bipartite
 from .thermal import _check_rates, thermal_rate
 
-__all__ = ["davies_jumps", "DEGENERACY_TOL"]
+__all__ = ["davies_jumps", "davies_bath", "DaviesBath", "DEGENERACY_TOL"]
 
 #: Energies (and Bohr frequencies) closer than DEGENERACY_TOL * max(1, spread of the spectrum)
 #: are one level (one frequency): their jumps are grouped into one A(nu).
@@ -241,6 +241,87 @@ def _eigen_for(model: Bipartite, side: str, local: bool, mu: float | None, tol: 
     return _eigensystem(H, N, tol), embed
 
 
+@dataclass(frozen=True, eq=False)
+class _Components:
+    """The A_k(nu, q) in the eigenbasis: component c has rate rates[c], frequency nu[c],
+    particle change q[c] and entries (rows, cols, vals)[ptr[c]:ptr[c + 1]] (rate not folded)."""
+
+    rates: np.ndarray
+    nu: np.ndarray
+    q: np.ndarray
+    ptr: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+    vals: np.ndarray
+
+    def __len__(self) -> int:
+        return self.rates.size
+
+
+def _components(
+    model: Bipartite,
+    coupling: Any,
+    side: Any,
+    beta: Any,
+    rate: str | Callable,
+    gamma0: Any,
+    mu: Any,
+    local: bool,
+    tol: Any,
+    what: str,
+) -> tuple[_Eigen, _Components]:
+    """Validate the input and group the eigenbasis entries of each S_k by (nu, q)."""
+    model, side = _check_side(model, side)
+    b, g0, t = _check_scalars(beta, gamma0, mu, tol)
+    mu_v = None if mu is None else float(mu)
+    dX = model.dims[0] if side == "A" else model.dims[1]
+    S_list = _as_couplings(coupling, dX)
+    eig, embed = _eigen_for(model, side, bool(local), mu_v, t)
+    nu_mn = _symmetric_frequencies(eig)[eig.label][:, eig.label]
+    q_mn = eig.dn
+    x_mn = nu_mn - (0.0 if mu_v is None else mu_v) * q_mn
+    Q = eig.Q
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("g", "nu", "q", "n", "r", "c", "v")}
+    for S in S_list:
+        Se = Q.conj().T @ embed(S) @ Q
+        big = np.abs(Se) > SUPPORT_RTOL * max(float(np.max(np.abs(Se))), 1e-300)
+        if not np.any(big):
+            continue
+        rows, cols = np.nonzero(big)
+        keys = np.stack([x_mn[rows, cols], nu_mn[rows, cols], q_mn[rows, cols]], axis=1)
+        uniq, which = np.unique(keys, axis=0, return_inverse=True)
+        which = which.ravel()
+        gam = thermal_rate(uniq[:, 0], b, rate, g0)
+        _check_rates(gam, uniq[:, 0], b, callable(rate))
+        keep = gam > 0
+        order = np.argsort(which, kind="stable")
+        sel = order[keep[which[order]]]
+        counts = np.bincount(which, minlength=uniq.shape[0])[keep]
+        parts["g"].append(gam[keep])
+        parts["nu"].append(uniq[keep, 1])
+        parts["q"].append(uniq[keep, 2])
+        parts["n"].append(counts)
+        parts["r"].append(rows[sel])
+        parts["c"].append(cols[sel])
+        parts["v"].append(Se[rows[sel], cols[sel]])
+
+    def cat(k: str, dtype: Any) -> np.ndarray:
+        return np.concatenate(parts[k]).astype(dtype) if parts[k] else np.zeros(0, dtype)
+
+    counts = cat("n", int)
+    comps = _Components(
+        cat("g", float),
+        cat("nu", float),
+        cat("q", float),
+        np.concatenate([[0], np.cumsum(counts)]).astype(int),
+        cat("r", int),
+        cat("c", int),
+        cat("v", complex),
+    )
+    _secular_warning(comps, Q.shape[0], side, what)
+    return eig, comps
+
+
 def davies_jumps(
     model: Bipartite,
     coupling: Any,
@@ -257,7 +338,7 @@ def davies_jumps(
 
     With the eigen-decomposition H = sum_e e Pi(e) of the full Hamiltonian and the bath coupling
     H_SB = sum_k S_k (x) B_k (``coupling`` = S_k on side X, one Hermitian d_X x d_X operator or a
-    list of independent channels), the jumps are (Breuer & Petruccione Eq. 3.140 with
+    list of independent channels), the jumps are (Breuer & Petruccione Sec. 3.3.1 with
     nu = -omega, the system's energy change)
 
         L_{k,nu} = sqrt(gamma(nu)) A_k(nu),   A_k(nu) = sum_{e' - e = nu} Pi(e') (S_k (x) I) Pi(e)
@@ -284,71 +365,147 @@ def davies_jumps(
     coupling-dependent matrix elements (for a qubit with S = sx it equals
     :func:`corrtherm.thermal_jumps`).
 
-    Returns a list of jump operators (rates folded in; zero-rate jumps dropped), usable as
-    ``jumps_A``/``jumps_B`` of :func:`corrtherm.evolve` and :func:`corrtherm.steady_state`;
-    the heat current keeps its definition J_X = Tr[H L_X[rho]].
+    Returns a list of dense jump operators (rates folded in; zero-rate jumps dropped; at most
+    MAX_JUMP_ENTRIES complex entries in total), usable as ``jumps_A``/``jumps_B`` of
+    :func:`corrtherm.evolve` and :func:`corrtherm.steady_state`; the heat current keeps its
+    definition J_X = Tr[H L_X[rho]]. For large d use :func:`davies_bath`, the same
+    dissipator stored sparsely in the eigenbasis of H.
     References: Davies (1974); Breuer & Petruccione (2002) Sec. 3.3.1; Levy & Kosloff,
     EPL 107, 20004 (2014); Hofer et al., NJP 19, 123037 (2017).
     """
-    model, side = _check_side(model, side)
-    b, g0, t = _check_scalars(beta, gamma0, mu, tol)
-    mu_v = None if mu is None else float(mu)
-    dX = model.dims[0] if side == "A" else model.dims[1]
-    S_list = _as_couplings(coupling, dX)
-    eig, embed = _eigen_for(model, side, bool(local), mu_v, t)
-    nu = _symmetric_frequencies(eig)
-    nu_mn = nu[eig.label][:, eig.label]
-    q_mn = eig.dn
-    x_mn = nu_mn - (0.0 if mu_v is None else mu_v) * q_mn
-    Q = eig.Q
+    eig, comps = _components(
+        model, coupling, side, beta, rate, gamma0, mu, local, tol, "davies_jumps"
+    )
+    dim = eig.Q.shape[0]
+    if len(comps) * dim * dim > MAX_JUMP_ENTRIES:
+        raise DynamicsError(
+            f"model: d = {dim} gives {len(comps)} Davies jumps of {dim} x {dim} (more than "
+            f"{MAX_JUMP_ENTRIES} complex entries); use davies_bath(...), the same dissipator "
+            "stored sparsely, or the local approach"
+        )
+    return _dense_jumps(eig.Q, comps)
+
+
+def _dense_jumps(Q: np.ndarray, comps: _Components) -> list[np.ndarray]:
     dim = Q.shape[0]
-    jumps: list[np.ndarray] = []
-    freqs: list[float] = []
-    strengths: list[float] = []
-    for S in S_list:
-        Se = Q.conj().T @ embed(S) @ Q
-        big = np.abs(Se) > SUPPORT_RTOL * max(float(np.max(np.abs(Se))), 1e-300)
-        if not np.any(big):
-            continue
-        keys = np.stack([x_mn[big], nu_mn[big], q_mn[big]], axis=1)
-        uniq, which = np.unique(keys, axis=0, return_inverse=True)
-        which = which.ravel()
-        gam = thermal_rate(uniq[:, 0], b, rate, g0)
-        _check_rates(gam, uniq[:, 0], b, callable(rate))
-        rows, cols = np.nonzero(big)
-        if (len(jumps) + len(uniq)) * dim * dim > MAX_JUMP_ENTRIES:
-            raise DynamicsError(
-                f"model: d = {dim} gives {len(jumps) + len(uniq)} Davies jumps of {dim} x {dim} "
-                f"(more than {MAX_JUMP_ENTRIES} complex entries); the dense jump list does not "
-                "fit: use a smaller model or the local approach"
-            )
-        for c, g in enumerate(gam):
-            if g <= 0:
-                continue
-            sel = which == c
-            A = np.zeros((dim, dim), dtype=complex)
-            A[rows[sel], cols[sel]] = Se[rows[sel], cols[sel]]
-            jumps.append(np.sqrt(g) * (Q @ A @ Q.conj().T))
-            freqs.append(float(uniq[c, 1]))
-            strengths.append(float(g) * float(np.linalg.norm(A, 2)) ** 2)
-    _secular_warning(freqs, strengths, eig.tol, side)
-    return jumps
+    out = []
+    for c in range(len(comps)):
+        lo, hi = comps.ptr[c], comps.ptr[c + 1]
+        A = np.zeros((dim, dim), dtype=complex)
+        A[comps.rows[lo:hi], comps.cols[lo:hi]] = comps.vals[lo:hi]
+        out.append(np.sqrt(comps.rates[c]) * (Q @ A @ Q.conj().T))
+    return out
 
 
-def _secular_warning(freqs: Sequence[float], rates: Sequence[float], tol: float, side: str):
-    """Warn when two distinct Bohr frequencies with jumps are closer than the largest rate."""
-    f = np.unique(np.asarray(freqs, dtype=float))
-    if f.size < 2 or not rates:
+def _secular_warning(comps: _Components, dim: int, side: str, what: str) -> None:
+    """Warn when two distinct Bohr frequencies with jumps are closer than the largest escape
+    rate Gamma_n = sum_c gamma_c sum_m |A_c[m, n]|^2 of a level (the relaxation scale)."""
+    f = np.unique(comps.nu)
+    if f.size < 2:
         return
+    counts = np.diff(comps.ptr)
+    w = np.repeat(comps.rates, counts) * np.abs(comps.vals) ** 2
+    top = float(np.max(np.bincount(comps.cols, weights=w, minlength=dim)))
     gaps = np.diff(f)
     k = int(np.argmin(gaps))
-    top = float(max(rates))
     if gaps[k] < top:
         warnings.warn(
-            f"davies_jumps (side {side}): Bohr frequencies {f[k]:.6g} and {f[k + 1]:.6g} differ "
-            f"by {gaps[k]:.3g}, less than the largest rate {top:.3g}; the secular approximation "
-            "of the global approach is not justified here (compare with approach 'redfield' or "
-            "'local')",
+            f"{what} (side {side}): Bohr frequencies {f[k]:.6g} and {f[k + 1]:.6g} differ by "
+            f"{gaps[k]:.3g}, less than the largest escape rate {top:.3g}; the secular "
+            "approximation of the global approach is not justified here (compare with "
+            "approach 'redfield' or 'local')",
             RuntimeWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
+
+
+@dataclass(frozen=True, eq=False)
+class DaviesBath:
+    """The Davies dissipator of one bath stored sparsely in the eigenbasis of the full H.
+
+    The same dissipator as :func:`davies_jumps` (L_c = sqrt(gamma_c) A_c); pass it as
+    ``jumps_A``/``jumps_B`` of :func:`corrtherm.evolve` or :func:`corrtherm.steady_state`.
+    Fields: ``side``, ``dims``, ``beta``, ``mu``, ``Q`` (eigenvectors of H as columns, the
+    eigenbasis in which the components are stored), ``components`` (rates, frequencies nu,
+    particle changes q, entries of each A_c). Memory O(number of nonzero entries of S in the
+    eigenbasis) instead of O(number of jumps x d^2): the large-d form of the global approach.
+    """
+
+    side: str
+    dims: tuple[int, int]
+    beta: float
+    mu: float | None
+    Q: np.ndarray
+    components: _Components
+
+    kind = "global"
+
+    def __len__(self) -> int:
+        return len(self.components)
+
+    @property
+    def d(self) -> int:
+        return self.Q.shape[0]
+
+    def sandwich(self):
+        """The dissipator in the eigenbasis (:class:`~corrtherm.open._eigen_jumps.EigenSandwich`)."""
+        cached = self.__dict__.get("_sandwich")
+        if cached is None:
+            from ._eigen_jumps import EigenSandwich
+
+            c = self.components
+            vals = c.vals * np.sqrt(np.repeat(c.rates, np.diff(c.ptr)))
+            cached = EigenSandwich(self.d, c.ptr, c.rows, c.cols, vals)
+            self.__dict__["_sandwich"] = cached  # frozen dataclass: a cache, not state
+        return cached
+
+    def jumps(self) -> list[np.ndarray]:
+        """The dense d x d jump operators (what :func:`davies_jumps` returns)."""
+        return _dense_jumps(self.Q, self.components)
+
+    def apply(self, rho: np.ndarray) -> np.ndarray:
+        """L_X[rho] in the original basis."""
+        Q = self.Q
+        return Q @ self.sandwich().apply(Q.conj().T @ rho @ Q) @ Q.conj().T
+
+    def adjoint(self, X: np.ndarray) -> np.ndarray:
+        """L_X^#[X] in the original basis (Tr[X L_X[rho]] = Tr[L_X^#[X] rho])."""
+        Q = self.Q
+        return Q @ self.sandwich().adjoint(Q.conj().T @ X @ Q) @ Q.conj().T
+
+    def superoperator(self) -> np.ndarray:
+        """d^2 x d^2 matrix of L_X (original basis, row-major vec); dense: small d only."""
+        d = self.d
+        out = np.zeros((d * d, d * d), dtype=complex)
+        I = np.eye(d)
+        for L in self.jumps():
+            LdL = L.conj().T @ L
+            out += np.kron(L, L.conj()) - 0.5 * (np.kron(LdL, I) + np.kron(I, LdL.T))
+        return out
+
+
+def davies_bath(
+    model: Bipartite,
+    coupling: Any,
+    side: str,
+    beta: float,
+    rate: str | Callable = "ohmic",
+    gamma0: float = 1.0,
+    mu: float | None = None,
+    *,
+    tol: float = DEGENERACY_TOL,
+) -> DaviesBath:
+    """The Davies (global) bath of :func:`davies_jumps`, stored sparsely in the eigenbasis of H.
+
+    Same arguments, formulas and warnings as :func:`davies_jumps` (global only). Returns a
+    :class:`DaviesBath` accepted as ``jumps_A``/``jumps_B`` by :func:`corrtherm.evolve` and
+    :func:`corrtherm.steady_state`; the ODE path applies it in the eigenbasis of H without d^3
+    work per jump (single-entry jumps form one rate matrix), so it scales to d where the dense
+    jump list of :func:`davies_jumps` does not fit.
+    """
+    eig, comps = _components(
+        model, coupling, side, beta, rate, gamma0, mu, False, tol, "davies_bath"
+    )
+    return DaviesBath(
+        side, model.dims, float(beta), None if mu is None else float(mu), eig.Q, comps
+    )

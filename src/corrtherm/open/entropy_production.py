@@ -46,9 +46,13 @@ __all__ = [
     "NEGATIVE_EIGENVALUE_TOL",
 ]
 
-#: sigma < -SIGMA_RTOL * (its natural scale, max of |dS/dt| and |beta_X (J_X - mu_X I_X)|) is
-#: a violation; smaller negative values are numerical noise (ODE tolerance, round-off).
+#: sigma < -(SIGMA_RTOL * (its largest term at that time) + noise floor) is a violation; smaller
+#: negative values are numerical noise. The floor is SIGMA_FLOOR (exact propagator, steady
+#: states) or the ODE's rtol, times sum_X |beta_X| (||L_X#[H]||_F + |mu_X| ||L_X#[N]||_F), the
+#: largest flux term any state can have: near equilibrium the currents vanish but their
+#: round-off does not.
 SIGMA_RTOL = 1e-6
+SIGMA_FLOOR = 1e-11
 #: Eigenvalues of rho below -NEGATIVE_EIGENVALUE_TOL mean rho(t) is not a state (Redfield):
 #: the entropy production is then undefined (NaN) and positivity is flagged.
 NEGATIVE_EIGENVALUE_TOL = 1e-8
@@ -187,11 +191,42 @@ def _scale(c: dict[str, np.ndarray], th: dict[str, float], dS: np.ndarray) -> np
     return np.maximum.reduce(terms)
 
 
-def _verdict(sig: np.ndarray, scale: np.ndarray, times: np.ndarray | None) -> str:
+def _strength(bath: Any) -> float:
+    """An upper-bound-like size of the bath's rates: sum_k ||L_k||_F^2 (jumps; local ones not
+    embedded), sum_c gamma_c ||A_c||_F^2 (Davies), sum_k 2 ||Lambda_k||_F ||S_k||_F (Redfield)."""
+    if hasattr(bath, "components"):
+        c = bath.components
+        return float(np.sum(np.repeat(c.rates, np.diff(c.ptr)) * np.abs(c.vals) ** 2))
+    if hasattr(bath, "Lam"):
+        return float(
+            sum(2 * np.linalg.norm(L) * np.linalg.norm(S) for L, S in zip(bath.Lam, bath.S))
+        )
+    return float(np.sum(np.abs(bath.jumps) ** 2))
+
+
+def flux_floor(model: Bipartite, bath_A: Any, bath_B: Any, th: dict[str, float], rel: float):
+    """rel * sum_X |beta_X| (||H|| + |mu_X| ||N||) * strength_X: the size of the largest flux
+    term beta_X (J_X - mu_X I_X) any state can have (|Tr[H L(rho)]| <= 2 ||H|| sum ||L_k||^2),
+    times rel: the noise floor of sigma (||.|| the max row sum, O(d^2))."""
+
+    def norm(X: np.ndarray | None) -> float:
+        return 0.0 if X is None else float(np.max(np.sum(np.abs(X), axis=1)))
+
+    total = 0.0
+    for X, bath in (("A", bath_A), ("B", bath_B)):
+        if _nonempty(bath):
+            size = norm(model.H) + abs(th[f"mu_{X}"]) * norm(model.N)
+            total += abs(th[f"beta_{X}"]) * size * _strength(bath)
+    return rel * total + 1e-300
+
+
+def _verdict(
+    sig: np.ndarray, scale: np.ndarray, times: np.ndarray | None, floor: float = 0.0
+) -> str:
     ok = np.isfinite(sig)
     if not np.any(ok):
         return "undefined (rho(t) is not a state)"
-    tol = SIGMA_RTOL * np.maximum(scale, 1e-300) + 1e-14
+    tol = SIGMA_RTOL * np.maximum(scale, 1e-300) + floor + 1e-300
     viol = ok & (sig < -tol)
     if not np.any(viol):
         return "holds"
@@ -318,8 +353,9 @@ class ProductionLedger:
         for name, (vals, units, long_name) in new.items():
             ds[name] = ("time", np.asarray(vals, dtype=float))
             ds[name].attrs.update({"units": units, "long_name": long_name})
-        ds.attrs["second_law"] = _verdict(c["sigma"], c["scale"], t)
-        ds.attrs["second_law_local"] = _verdict(c["sigma_local"], c["scale"], t)
+        floor = float(th.get("floor", 0.0))
+        ds.attrs["second_law"] = _verdict(c["sigma"], c["scale"], t, floor)
+        ds.attrs["second_law_local"] = _verdict(c["sigma_local"], c["scale"], t, floor)
         ds.attrs["positivity"] = _positivity(c["min_eigenvalue"], t)
         ds.attrs.update({k: th[k] for k in ("beta_A", "beta_B", "mu_A", "mu_B")})
         ds.attrs["approach"] = str(th.get("approach", ""))
@@ -410,6 +446,7 @@ def entropy_production_rate(
             "beta_A, beta_B: missing; the entropy production needs the baths' inverse temperatures"
         )
     r = production_rates(model, R[None], bA.apply(R)[None], bB.apply(R)[None], th)
+    floor = flux_floor(model, bA, bB, th, SIGMA_FLOOR)
     one = {k: float(v[0]) for k, v in r.items()}
     return EntropyProduction(
         one["sigma"],
@@ -426,8 +463,8 @@ def entropy_production_rate(
         th["mu_A"],
         th["mu_B"],
         one["min_eigenvalue"],
-        _verdict(r["sigma"], r["scale"], None),
-        _verdict(r["sigma_local"], r["scale"], None),
+        _verdict(r["sigma"], r["scale"], None, floor),
+        _verdict(r["sigma_local"], r["scale"], None, floor),
     )
 
 
@@ -452,7 +489,8 @@ def steady_state_production(
     flux, flux_loc = _fluxes(c, th)
     out["sigma"], out["sigma_local"] = float(-flux[0]), float(-flux_loc[0])
     scale = float(_scale(c, th, np.zeros(1))[0])
-    out["second_law_violated"] = bool(out["sigma"] < -(SIGMA_RTOL * scale + 1e-14))
+    floor = flux_floor(model, bath_A, bath_B, th, SIGMA_FLOOR)
+    out["second_law_violated"] = bool(out["sigma"] < -(SIGMA_RTOL * scale + floor))
     return out
 
 

@@ -21,7 +21,12 @@ from ..core.model import Bipartite
 from ..core.trajectory import _check_alpha, _check_model, _check_times
 from ._assemble import ENTROPIC_MAX_D
 from .baths import approach_of, as_bath, is_local
-from .entropy_production import ProductionLedger, check_thermodynamics
+from .entropy_production import (
+    SIGMA_FLOOR,
+    ProductionLedger,
+    check_thermodynamics,
+    flux_floor,
+)
 from .exact import _evolve_exact
 from .ode import _evolve_ode
 from .redfield import RedfieldBath
@@ -130,8 +135,6 @@ def evolve(
             "particles": 0.0,
             "rates_only": 1.0,
         }
-    if th is not None:
-        th["approach"] = approach_of(bath_A, bath_B)
     if is_local(bath_A) and is_local(bath_B):
         JA, JB = bath_A.jumps, bath_B.jumps  # paper 1: the structured local paths
     else:
@@ -148,6 +151,11 @@ def evolve(
     # the split needs a full eigendecomposition of rho at every save (and the exact branch
     # refines the grid): on by default only where that is cheap next to the evolution
     entropic = d <= ENTROPIC_MAX_D if entropic_split is None else bool(entropic_split)
+    if th is not None:
+        th["approach"] = approach_of(bath_A, bath_B)
+        # sigma's noise floor: round-off (exact) or the integrator's tolerance (ode)
+        rel = SIGMA_FLOOR if method == "exact" else max(SIGMA_FLOOR, r_tol)
+        th["floor"] = flux_floor(model, bath_A, bath_B, th, rel)
     prod = None if th is None else ProductionLedger(model, t.size, th)
     if method == "exact":
         return _evolve_exact(model, rho, t, JA, JB, a, store_states, entropic, prod)

@@ -7,10 +7,12 @@ In the eigenbasis H = sum_m E_m |m><m| the Hamiltonian part is elementwise,
 
 * a jump with a single entry c |m><n| (non-degenerate Bohr frequency) only moves population,
   c |m><n| rho |n><m| c* = |c|^2 rho_nn |m><m|: all of them form one rate matrix R[m, n];
-* the others (degenerate frequencies, nu = 0) are applied as sparse matrices, and
-  K = sum L^dag L (block diagonal by energy for Davies jumps) is elementwise when diagonal.
+* the others (degenerate frequencies, nu = 0) are applied entry pair by entry pair or as
+  sparse matrices (:mod:`corrtherm.open._eigen_jumps`), and K = sum L^dag L (block diagonal
+  by energy for Davies jumps) is elementwise when diagonal.
 
-So a Davies right-hand side costs O(d^2) plus the sparse products, instead of O(K d^3).
+So a Davies right-hand side costs O(d^2) plus the sparse products, instead of O(K d^3); a
+:class:`corrtherm.DaviesBath` is used as stored, without ever forming d x d jumps.
 :class:`FullGenerator` exposes the methods of :class:`corrtherm.open.generator.LocalGenerator`
 that the ODE driver uses; its *internal basis is the original basis* (W_A = W_B = I), so the
 ledger needs no change; only :meth:`FullGenerator.propagate` integrates in the eigenbasis and
@@ -23,13 +25,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from scipy import sparse
 
 from ..core.errors import ModelError
 from ..core.information import entropy_from_eigenvalues
 from ..core.model import Bipartite
 from ..core.states import _pt
-from .baths import JumpBath, as_bath, is_local
+from ._eigen_jumps import EigenSandwich, entries_of
+from .baths import Bath, as_bath, is_local
+from .davies import DaviesBath
 from .generator import LocalGenerator
 from .redfield import RedfieldBath
 
@@ -38,63 +41,6 @@ __all__ = ["FullGenerator", "open_generator"]
 #: Jump entries (eigenbasis) below this fraction of the bath's largest entry are structural
 #: zeros (eigh round-off is ~1e-16 relative).
 SUPPORT_RTOL = 1e-13
-#: A multi-entry jump with at most this fraction of nonzero entries is stored sparse.
-SPARSE_DENSITY = 0.25
-
-
-class _EigenJumps:
-    """A GKLS bath in the eigenbasis: single-entry jumps as a rate matrix, the rest sparse."""
-
-    def __init__(self, jumps_e: np.ndarray):
-        d = jumps_e.shape[1] if jumps_e.size else 0
-        self.d = d
-        scale = float(np.max(np.abs(jumps_e))) if jumps_e.size else 0.0
-        self.R = np.zeros((d, d))
-        K = np.zeros((d, d), dtype=complex)
-        self.others: list[Any] = []
-        for L in jumps_e:
-            mask = np.abs(L) > SUPPORT_RTOL * scale
-            nz = int(np.count_nonzero(mask))
-            if nz == 0:
-                continue
-            if nz == 1:
-                m, n = (int(i[0]) for i in np.nonzero(mask))
-                w = float(np.abs(L[m, n]) ** 2)
-                self.R[m, n] += w
-                K[n, n] += w
-                continue
-            Lc = np.where(mask, L, 0.0)
-            K += Lc.conj().T @ Lc
-            self.others.append(sparse.csr_matrix(Lc) if nz <= SPARSE_DENSITY * d * d else Lc)
-        self.has_rates = bool(np.any(self.R))
-        off = K - np.diag(np.diag(K))
-        self.k_diag = np.diag(K).real.copy() if not np.any(np.abs(off) > 1e-14 * scale**2) else None
-        self.K = K
-
-    def _anticommutator(self, X: np.ndarray) -> np.ndarray:
-        if self.k_diag is not None:
-            k = self.k_diag
-            return 0.5 * (k[:, None] * X + X * k[None, :])
-        return 0.5 * (self.K @ X + X @ self.K)
-
-    def apply(self, X: np.ndarray) -> np.ndarray:
-        out = -self._anticommutator(X)
-        if self.has_rates:
-            out[np.diag_indices(self.d)] += self.R @ np.diag(X)
-        for L in self.others:
-            Y = L @ X  # L X
-            out += (L @ Y.conj().T).conj().T  # (L X) L^dag = (L (L X)^dag)^dag
-        return out
-
-    def adjoint(self, X: np.ndarray) -> np.ndarray:
-        out = -self._anticommutator(X)
-        if self.has_rates:
-            out[np.diag_indices(self.d)] += self.R.T @ np.diag(X)
-        for L in self.others:
-            Ld = L.conj().T
-            Y = Ld @ X  # L^dag X
-            out += (Ld @ Y.conj().T).conj().T  # L^dag X L = (L^dag (L^dag X)^dag)^dag
-        return out
 
 
 class _EigenRedfield:
@@ -138,13 +84,17 @@ class _Empty:
     adjoint = apply
 
 
-def _eigen_bath(bath: JumpBath | RedfieldBath, Q: np.ndarray):
+def _eigen_bath(bath: Bath, Q: np.ndarray):
+    """The bath as a map on eigenbasis matrices of the generator (eigenvectors Q)."""
     if isinstance(bath, RedfieldBath):
         return _EigenRedfield(bath, Q)
     if len(bath) == 0:
         return _Empty()
-    full = bath.full_jumps()
-    return _EigenJumps(np.matmul(Q.conj().T[None], np.matmul(full, Q[None])))
+    if isinstance(bath, DaviesBath) and np.array_equal(bath.Q, Q):
+        return bath.sandwich()
+    full = bath.jumps() if isinstance(bath, DaviesBath) else bath.full_jumps()
+    jumps_e = np.matmul(Q.conj().T[None], np.matmul(np.asarray(full), Q[None]))
+    return EigenSandwich(Q.shape[0], *entries_of(jumps_e, SUPPORT_RTOL))
 
 
 class FullGenerator:
@@ -166,10 +116,18 @@ class FullGenerator:
         bA = as_bath(jumps_A, model, "A", "jumps_A")
         bB = as_bath(jumps_B, model, "B", "jumps_B")
         H = model.H
-        real = bool(np.all(H.imag == 0))
-        E, Q = np.linalg.eigh(H.real if real else H)
+        # a structured (Davies/Redfield) bath brings its eigenbasis: sharing it keeps its
+        # sparse form (a different basis inside degenerate levels would densify it)
+        shared = [b.Q for b in (bA, bB) if isinstance(b, DaviesBath | RedfieldBath)]
+        if shared:
+            Q = shared[0]
+            E = np.diag(Q.conj().T @ H @ Q).real.copy()
+        else:
+            real = bool(np.all(H.imag == 0))
+            E, Q = np.linalg.eigh(H.real if real else H)
+            Q = Q.astype(complex)
         self._E = E
-        self._Q = Q.astype(complex)
+        self._Q = Q
         self._baths = {"A": _eigen_bath(bA, self._Q), "B": _eigen_bath(bB, self._Q)}
         self.kinds = {"A": _kind(bA), "B": _kind(bB)}
         self.W_A = np.eye(self.dims[0], dtype=complex)
@@ -304,7 +262,7 @@ class _EigenView:
         out += g._baths["B"].apply(rho)
 
 
-def _kind(bath: JumpBath | RedfieldBath) -> str:
+def _kind(bath: Bath) -> str:
     if isinstance(bath, RedfieldBath):
         return "redfield"
     return "none" if len(bath) == 0 else bath.kind

@@ -18,6 +18,7 @@ from ..core.model import Bipartite
 from ..core.states import gibbs_state, positivity_interval
 from ..isolated.correlated_states import particle_exchange_coherence
 from ..open.compare import ThermalBath
+from ..open.davies import DaviesBath
 from ..open.redfield import RedfieldBath
 from ..open.thermal import thermal_jumps
 from .expressions import (
@@ -45,8 +46,8 @@ class BuiltScenario:
     rho0: np.ndarray
     times: np.ndarray
     kind: str
-    jumps_A: tuple[np.ndarray, ...] | RedfieldBath
-    jumps_B: tuple[np.ndarray, ...] | RedfieldBath
+    jumps_A: tuple[np.ndarray, ...] | DaviesBath | RedfieldBath
+    jumps_B: tuple[np.ndarray, ...] | DaviesBath | RedfieldBath
     alpha_A: float
     rtol: float
     atol: float
