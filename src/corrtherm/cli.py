@@ -156,7 +156,10 @@ def run(
     ] = False,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG plots.")] = True,
 ) -> None:
-    """Run a scenario; write results.nc, PNG plots and print a summary."""
+    """Run a scenario; write results.nc, PNG plots and print a summary.
+
+    Scenario files: `corrtherm show --template` (commented), `corrtherm show --reference`.
+    """
     from .plotting import plot_run
     from .scenarios import run_scenario, summarize, write_results
 
@@ -202,12 +205,42 @@ def presets() -> None:
 @app.command()
 @_handled
 def show(
-    preset: Annotated[str, typer.Argument(help="Preset name (see `corrtherm presets`).")],
+    preset: Annotated[
+        str | None, typer.Argument(help="Preset name (see `corrtherm presets`).")
+    ] = None,
+    template: Annotated[
+        bool,
+        typer.Option(
+            "--template", help="Print a template scenario with every key explained in comments."
+        ),
+    ] = False,
+    reference: Annotated[
+        bool,
+        typer.Option(
+            "--reference",
+            help="Print the scenario-file reference (Markdown): every table, key, type, "
+            "default and allowed value, rate families, operator expressions.",
+        ),
+    ] = False,
 ) -> None:
-    """Print a built-in scenario as TOML (redirect it to a file to start your own)."""
-    from .scenarios import preset_text
+    """Print a built-in scenario as TOML (redirect it to a file to start your own).
 
-    typer.echo(preset_text(preset), nl=False)
+    --template: a scenario with every key explained; --reference: the scenario-file reference.
+    """
+    from .scenarios import preset_text
+    from .scenarios.reference import scenario_reference_markdown, scenario_template_toml
+
+    if sum([preset is not None, template, reference]) != 1:
+        raise ScenarioError(
+            "show: give exactly one of a preset name, --template or --reference "
+            "(see `corrtherm presets`)"
+        )
+    if template:
+        typer.echo(scenario_template_toml(), nl=False)
+    elif reference:
+        typer.echo(scenario_reference_markdown(), nl=False)
+    else:
+        typer.echo(preset_text(preset), nl=False)
 
 
 @app.command()

@@ -108,6 +108,42 @@ def _local_table(site: SiteSpec) -> dict[str, np.ndarray]:
     return {"c": a, "cdag": a.conj().T, "n": a.conj().T @ a, "id": identity(2)}
 
 
+#: What each local operator of :func:`_local_table` is, per site kind (documentation; a test
+#: checks that every operator of the table is described here and nothing else).
+OPERATOR_MEANINGS: dict[str, dict[str, str]] = {
+    "qubit": {
+        "sx": "Pauli X",
+        "sy": "Pauli Y",
+        "sz": "Pauli Z = diag(1, -1) = |0><0| - |1><1|",
+        "sp": "sigma_+ = |0><1| (raises sz from -1 to +1)",
+        "sm": "sigma_- = |1><0|",
+        "n": "|1><1| = (1 - sz) / 2",
+        "id": "identity",
+    },
+    "spin": {
+        "jx": "J_x",
+        "jy": "J_y",
+        "jz": "J_z = diag(j, j - 1, ..., -j)",
+        "jp": "J_+ = J_x + i J_y",
+        "jm": "J_- = J_x - i J_y",
+        "id": "identity",
+    },
+    "boson": {
+        "a": "annihilator a|n> = sqrt(n) |n-1> (truncated at the cutoff)",
+        "adag": "creator a^dag",
+        "n": "number operator diag(0, 1, ..., cutoff - 1)",
+        "x": "quadrature (a + a^dag) / sqrt(2)",
+        "p": "quadrature -i (a - a^dag) / sqrt(2)",
+        "id": "identity",
+    },
+    "fermion": {
+        "c": "annihilator |0><1| (|1> occupied) with the Jordan-Wigner string of earlier modes",
+        "cdag": "creator c^dag, with the same string",
+        "n": "occupation c^dag c = |1><1| (no string)",
+        "id": "identity",
+    },
+}
+
 _ALL_OPERATORS = sorted(
     {
         "sx",
