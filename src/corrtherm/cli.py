@@ -1,6 +1,6 @@
 """The ``corrtherm`` command: run scenarios, list/show presets, check conditions, reproduce papers.
 
-Every :class:`corrtherm.errors.CorrthermError` (bad scenario, bad parameter, existing output
+Every :class:`~corrtherm.core.errors.CorrthermError` (bad scenario, bad parameter, existing output
 directory, ...) becomes exit status 2 with one line on stderr and no traceback.
 """
 

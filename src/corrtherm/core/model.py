@@ -25,9 +25,8 @@ class Bipartite:
     H_A, H_B : local Hamiltonians (d_A x d_A, d_B x d_B), Hermitian.
     V : interaction on the full space ((d_A d_B) x (d_A d_B)), Hermitian; ``None`` means 0.
     N_A, N_B : optional local number operators (d_A x d_A, d_B x d_B), Hermitian. Both or
-        neither must be given.
-
-    Arrays and ``qutip.Qobj`` are accepted; everything is stored as complex ndarrays.
+        neither must be given. Arrays and ``qutip.Qobj`` are accepted; everything is stored
+        as complex ndarrays.
     """
 
     H_A: Any

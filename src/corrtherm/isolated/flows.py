@@ -355,7 +355,7 @@ def flow_dataset(
     """Flow variables of :func:`flow_report` along a trajectory, relative to its first time.
 
     Uses the stored marginals ``rho_A (time, a, a2)``, ``rho_B (time, b, b2)`` and the total
-    entropy ``S (time)`` of a trajectory Dataset (``dynamics.evolve_isolated``); the marginals
+    entropy ``S (time)`` of a trajectory Dataset (:func:`~corrtherm.isolated.unitary.evolve_isolated`); the marginals
     at the first time must be thermal. Returns a copy of ``ds`` with the variables listed in
     :class:`FlowReport` added over ``time`` (classifications as strings), and attributes
     ``flow_beta_A``, ``flow_beta_B``, ``flow_mu_A``, ``flow_mu_B``.

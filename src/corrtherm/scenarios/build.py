@@ -330,7 +330,7 @@ def _correlation_kind(
     scen: Scenario, model: Bipartite, ref: Mapping[str, float], st: StateSpec
 ) -> np.ndarray:
     """``particle-exchange``: coherences moving one particle B -> A between thermal sectors,
-    weighted by sqrt(p_a p_b p_a' p_b') (:func:`corrtherm.flows.particle_exchange_coherence`),
+    weighted by sqrt(p_a p_b p_a' p_b') (:func:`~corrtherm.isolated.correlated_states.particle_exchange_coherence`),
     so that the admissible c interval stays finite even for truncated bosons."""
     phase = _num(scen, st.phase, "state.phase")
     try:

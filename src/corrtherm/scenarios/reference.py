@@ -205,8 +205,10 @@ def _field_table(model: type[BaseModel]) -> list[str]:
         "|---|---|---|---|---|",
     ]
     for name, f in _scalar_fields(model).items():
+        default = default_text(f)
+        default = default if default in ("required", "unset") else f"`{default}`"
         rows.append(
-            f"| `{name}` | {_cell(type_text(f))} | `{default_text(f)}` | "
+            f"| `{name}` | {_cell(type_text(f))} | {default} | "
             f"{_cell(allowed_text(f)) or '—'} | {_cell(f.description or '')} |"
         )
     return rows
