@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import builtins
 import re
-from typing import Any
-
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from griffe import Docstring, Extension, Object
 

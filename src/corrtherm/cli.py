@@ -363,7 +363,10 @@ app.command("plot-sweep")(_handled(plot_sweep_command))
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    Runs the typer app ``app``; ``corrtherm --help`` lists the commands.
+    """
     app()
 
 

@@ -58,13 +58,20 @@ def _time_series(ds: xr.Dataset, path: str | Path, series, ylabel: str, what: st
 
 
 def plot_energy(ds: xr.Dataset, path: str | Path) -> Path:
-    """Energy ledger U_A, U_B, U_chi and U = U_A + U_B + U_chi over time (paper 1, Eqs. 7-8)."""
+    """Energy ledger U_A, U_B, U_chi and U = U_A + U_B + U_chi over time (paper 1, Eqs. 7-8).
+
+    Writes a PNG to ``path`` and returns it; works for open and isolated trajectories.
+    """
     series = (("U", "k-", "U"), ("U_A", "C0-", "U_A"), ("U_B", "C1-", "U_B"))
     return _time_series(ds, path, (*series, ("U_chi", "C2--", "U_χ")), "energy", "energy ledger")
 
 
 def plot_currents(ds: xr.Dataset, path: str | Path) -> Path | None:
-    """Heat currents J_A, J_B (positive into the system) and their integrals Q_A, Q_B."""
+    """Heat currents J_A, J_B (positive into the system) and their integrals Q_A, Q_B.
+
+    J_X = Tr[H L_X[rho]] (paper 1, Eq. 11). Returns None (and writes nothing) for a trajectory
+    without baths.
+    """
     if "J_A" not in ds:
         return None
     fig = Figure(figsize=(6.4, 5.2))
@@ -87,7 +94,10 @@ def plot_currents(ds: xr.Dataset, path: str | Path) -> Path | None:
 
 
 def plot_information(ds: xr.Dataset, path: str | Path) -> Path:
-    """Entropies S, S_A, S_B and mutual information I(A:B) (nats)."""
+    """Entropies S, S_A, S_B and mutual information I(A:B) (nats).
+
+    I(A:B) = S_A + S_B - S (paper 2, Eq. 1). Writes a PNG to ``path`` and returns it.
+    """
     series = (("S", "k-", "S"), ("S_A", "C0-", "S_A"), ("S_B", "C1-", "S_B"))
     return _time_series(
         ds, path, (*series, ("I_AB", "C3--", "I(A:B)")), "nats", "entropies and mutual information"
@@ -95,7 +105,11 @@ def plot_information(ds: xr.Dataset, path: str | Path) -> Path:
 
 
 def plot_flows(ds: xr.Dataset, path: str | Path) -> Path | None:
-    """Paper 2, Eq. 26: (β_A−β_B)ΔE_A − (β_Aμ_A−β_Bμ_B)ΔN_A ≥ ΔI_AB and the slack."""
+    """Paper 2, Eq. 26: (β_A−β_B)ΔE_A − (β_Aμ_A−β_Bμ_B)ΔN_A ≥ ΔI_AB and the slack.
+
+    The slack is D_A + D_B when Eqs. 14-15 hold. Returns None for a trajectory without the flow
+    variables (open runs, or no reference temperatures).
+    """
     if "slack" not in ds or "lhs_26" not in ds:
         return None
     fig = Figure(figsize=(6.4, 4.4))
@@ -122,7 +136,11 @@ def plot_flows(ds: xr.Dataset, path: str | Path) -> Path | None:
 
 
 def plot_run(ds: xr.Dataset, outdir: str | Path) -> list[Path]:
-    """All figures that apply to ``ds``, written as PNG files into ``outdir``."""
+    """All figures that apply to ``ds``, written as PNG files into ``outdir``.
+
+    energy.png, currents.png (open runs), information.png and flows.png (isolated runs with the
+    flow analysis); returns the paths written.
+    """
     out = Path(outdir)
     made = [
         plot_energy(ds, out / "energy.png"),

@@ -116,5 +116,9 @@ def energy_ledger(model: Bipartite, rho: Any, alpha_A: float = 0.5) -> EnergyLed
 
 
 def correlation_energy(model: Bipartite, rho: Any) -> float:
-    """U_chi = Tr[chi V] (paper 1, Eq. 8)."""
+    """U_chi = Tr[chi V] (paper 1, Eq. 8).
+
+    chi = rho - rho_A (x) rho_B; since Tr_A chi = Tr_B chi = 0, Tr[chi H] = Tr[chi V]: the part of
+    the energy that only a global measurement sees. Equal to :func:`energy_ledger`'s ``U_chi``.
+    """
     return energy_ledger(model, rho).U_chi

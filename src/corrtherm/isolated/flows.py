@@ -354,10 +354,15 @@ def flow_dataset(
 ) -> xr.Dataset:
     """Flow variables of :func:`flow_report` along a trajectory, relative to its first time.
 
+    For every save time t: DeltaE_X = Tr[(rho_X(t) - rho_X(0)) H_X], DeltaN_X, DeltaS_X,
+    DeltaI_AB (paper 2, Eqs. 22-24), D_X = D(rho_X(t) || gamma_X) (Eqs. 20, 25),
+    lhs_26 = (beta_A - beta_B) DeltaE_A - (beta_A mu_A - beta_B mu_B) DeltaN_A and
+    slack = lhs_26 - DeltaI_AB (Eq. 26), with the classifications of :func:`classify_flow`.
+
     Uses the stored marginals ``rho_A (time, a, a2)``, ``rho_B (time, b, b2)`` and the total
-    entropy ``S (time)`` of a trajectory Dataset (:func:`~corrtherm.isolated.unitary.evolve_isolated`); the marginals
-    at the first time must be thermal. Returns a copy of ``ds`` with the variables listed in
-    :class:`FlowReport` added over ``time`` (classifications as strings), and attributes
+    entropy ``S (time)`` of a trajectory Dataset (:func:`~corrtherm.isolated.unitary.evolve_isolated`);
+    the marginals at the first time must be thermal. Returns a copy of ``ds`` with the variables
+    listed in :class:`FlowReport` added over ``time`` (classifications as strings), and attributes
     ``flow_beta_A``, ``flow_beta_B``, ``flow_mu_A``, ``flow_mu_B``.
     """
     m = _model(model)

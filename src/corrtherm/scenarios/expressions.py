@@ -55,7 +55,11 @@ _HC = "_hc_"
 # ============================================================================ sites and operators
 @dataclass(frozen=True)
 class SiteSpec:
-    """One site: label like ``A0``/``B1``, its kind, Hilbert dimension and spin j (spins)."""
+    """One site: label like ``A0``/``B1``, its kind, Hilbert dimension and spin j (spins).
+
+    ``side`` is the first letter of the label and ``index`` the number; the tensor order of a
+    scenario is A0, A1, ..., B0, B1, ....
+    """
 
     label: str
     kind: Literal["qubit", "spin", "boson", "fermion"]
@@ -185,7 +189,11 @@ _CONSTANTS = {"pi": complex(math.pi), "e": complex(math.e), "i": 1j, "j": 1j}
 
 
 class ExpressionError(ScenarioError):
-    """An operator expression could not be parsed or evaluated (message without location)."""
+    """An operator expression could not be parsed or evaluated (message without location).
+
+    A :class:`~corrtherm.core.errors.ScenarioError`; the scenario loader prefixes the file and the
+    key. The message suggests the closest known name ("did you mean ...") where it can.
+    """
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ cannot drift from what the loader accepts.
 
 from __future__ import annotations
 
+import inspect
 import re
 import textwrap
 import types
@@ -86,7 +87,8 @@ def schema_sections() -> list[tuple[str, type[BaseModel], str]]:
 
 
 def _doc(model: type[BaseModel]) -> str:
-    return " ".join((model.__doc__ or "").split())
+    """The first paragraph of a model's docstring, on one line (what the table is for)."""
+    return " ".join(inspect.cleandoc(model.__doc__ or "").split("\n\n")[0].split())
 
 
 def _model_of(annotation: Any) -> type[BaseModel] | None:
@@ -387,6 +389,7 @@ def _state_section() -> list[str]:
         "",
         "```python",
         "import numpy as np",
+        "",
         'np.save("rho0.npy", rho0)  # shape (d, d), d = d_A * d_B, site order A0, A1, ..., B0, ...',
         "```",
         "",

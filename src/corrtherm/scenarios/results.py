@@ -67,7 +67,11 @@ def write_results(ds: xr.Dataset, path: str | Path) -> Path:
 
 
 def read_results(path: str | Path) -> xr.Dataset:
-    """Load a results file written by :func:`write_results`, recombining complex variables."""
+    """Load a results file written by :func:`write_results`, recombining complex variables.
+
+    ``NAME_re``/``NAME_im`` pairs become one complex variable ``NAME`` (the marginals ``rho_A``,
+    ``rho_B`` and, with ``store_states``, ``rho``); attributes are kept as written.
+    """
     path = Path(path)
     if not path.is_file():
         raise ScenarioError(f"{path}: results file not found")

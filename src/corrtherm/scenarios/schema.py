@@ -276,7 +276,12 @@ class AnalysesSpec(_Strict):
 
 
 class ScenarioSpec(_Strict):
-    """A scenario file: a model, an initial state, dynamics, save times and analyses."""
+    """A scenario file: a model, an initial state, dynamics, save times and analyses.
+
+    The pydantic model of the whole TOML document; each table is a nested model whose fields
+    carry a description. The scenario-file reference is generated from these models
+    (:mod:`corrtherm.scenarios.reference`).
+    """
 
     title: str = Field(
         default="", description="One-line title, printed by `corrtherm run` and `presets`."

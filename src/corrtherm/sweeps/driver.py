@@ -42,7 +42,11 @@ __all__ = ["ScenarioPoint", "SweepResult", "run_sweep", "open_sweep", "sweep_sum
 
 
 class ScenarioPoint:
-    """Picklable point function ``params -> summarize(run_scenario(scenario.with_parameters))``."""
+    """Picklable point function ``params -> summarize(run_scenario(scenario.with_parameters))``.
+
+    What a Dask worker runs for each point: the scenario with its ``[parameters]`` replaced,
+    without the entropic heat/work split (the summary does not use it).
+    """
 
     def __init__(self, scenario: Any):
         self.scenario = scenario
@@ -87,7 +91,11 @@ def _error_message(exc: BaseException) -> str:
 
 @dataclass(frozen=True)
 class SweepResult:
-    """Outcome of :func:`run_sweep` (counts over the whole store, not only this run)."""
+    """Outcome of :func:`run_sweep` (counts over the whole store, not only this run).
+
+    ``done``, ``failed``, ``missing`` of ``total`` points; ``computed`` and the timings of this
+    run; ``failures`` groups the error messages; :meth:`summary` is the text the CLI prints.
+    """
 
     store: Path
     spec: SweepSpec
@@ -410,7 +418,12 @@ def _is_lost(exc: BaseException) -> bool:
 
 # ============================================================================ reading
 def open_sweep(store: str | os.PathLike) -> Any:
-    """Load a sweep store as an ``xarray.Dataset`` (status decoded; strings as ``object``)."""
+    """Load a sweep store as an ``xarray.Dataset`` (status decoded; strings as ``object``).
+
+    One dimension per grid axis (or ``sample``), one variable per summary value plus ``status``,
+    ``error`` and ``wall_time``. A directory that is not a corrtherm store raises
+    :class:`~corrtherm.core.errors.SweepError`.
+    """
     import xarray as xr
 
     path = Path(store)
@@ -432,7 +445,11 @@ def open_sweep(store: str | os.PathLike) -> Any:
 
 
 def sweep_summary(store: str | os.PathLike) -> dict[str, Any]:
-    """Counts of done/failed/missing points and failures grouped by message."""
+    """Counts of done/failed/missing points and failures grouped by message.
+
+    A dictionary ``{total, done, failed, missing, failures}`` read from the store, so it works
+    while a sweep is running or after it was interrupted.
+    """
     ds = open_sweep(store)
     s = ds["status"].values
     return {
