@@ -13,11 +13,13 @@ import xarray as xr
 
 from ..core._version import package_version
 from ..core.errors import CorrthermError, ScenarioError
+from ..core.metadata import annotate
 from ..isolated.flows import flow_dataset
 from ..isolated.unitary import evolve_isolated
 from ..open.evolution import evolve
 from .build import BuiltScenario, build_scenario
 from .checks import check_scenario
+from .defaults import assumed_defaults
 
 if TYPE_CHECKING:
     from .load import Scenario
@@ -72,8 +74,12 @@ def run_scenario(
     (the entropy-based heat/work split of paper 1's Remark, see :func:`corrtherm.evolve`).
 
     attrs added: scenario (TOML text), scenario_sha256, scenario_name, corrtherm_version,
-    condition_checks (JSON), beta_A/beta_B/mu_A/mu_B (references of the flow analysis),
-    c, c_min, c_max (when a correlation operator is used) and wall_time_s.
+    condition_checks (JSON), assumed_defaults (the settings the scenario left to the schema's
+    defaults that decide what runs, ``"; "``-separated ``section.key = value``, see
+    :func:`corrtherm.scenarios.defaults.assumed_defaults`), beta_A/beta_B/mu_A/mu_B
+    (references of the flow analysis), c, c_min, c_max (when a correlation operator is used)
+    and wall_time_s. Every variable carries ``units`` and ``long_name``
+    (:mod:`corrtherm.core.metadata`).
     """
     t0 = time.perf_counter()
     b = build_scenario(scenario)
@@ -122,6 +128,7 @@ def run_scenario(
             "scenario_name": scenario.name,
             "corrtherm_version": package_version(),
             "condition_checks": json.dumps(checks),
+            "assumed_defaults": "; ".join(assumed_defaults(spec)),
             **{k: float(v) for k, v in ref.items()},
             "wall_time_s": time.perf_counter() - t0,
         }
@@ -130,7 +137,7 @@ def run_scenario(
         ds.attrs.update(
             {"c": b.c, "c_min": float(b.c_interval[0]), "c_max": float(b.c_interval[1])}
         )
-    return ds
+    return annotate(ds)
 
 
 def summarize(ds: xr.Dataset) -> dict[str, float | str]:
