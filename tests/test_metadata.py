@@ -118,7 +118,8 @@ def test_registry_rules():
     assert lookup("DeltaN_A").label == "ΔN_A"
     assert lookup("rho_B_re").long_name.endswith("(real part)")
     assert lookup("no_such_thing") is None and label("no_such_thing") == "no_such_thing"
-    assert axis_label("J_A") == "J_A [[E]/[t]]" and axis_label("DeltaN_A") == "ΔN_A"
+    assert axis_label("J_A") == "J_A / ([E]/[t])" and axis_label("DeltaN_A") == "ΔN_A"
+    assert axis_label("time") == "t / [t]"
     for name, meta in VARIABLES.items():
         assert meta.units in UNIT_SYMBOLS, name
         assert meta.long_name and meta.label, name

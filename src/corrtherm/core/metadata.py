@@ -189,7 +189,7 @@ VARIABLES: dict[str, Meta] = {
         NAT,
         "left side of inequality (26)",
         "(26) left side",
-        "(beta_A - beta_B) DeltaE_A - (beta_A mu_A - beta_B mu_B) DeltaN_A (paper 2, Ineq. 26)",
+        "(beta_A - beta_B) DeltaE_A - (beta_A mu_A - beta_B mu_B) DeltaN_A (paper 2, inequality (26))",
     ),
     "slack": Meta(
         NAT,
@@ -310,11 +310,14 @@ def label(name: str) -> str:
 
 
 def axis_label(name: str, units: str | None = None) -> str:
-    """Axis label ``label [units]`` (no unit bracket for dimensionless "1")."""
+    """Axis label "quantity / unit" (ISO 80000), e.g. ``J_A / ([E]/[t])``, ``t / [t]``; just
+    the label for dimensionless quantities."""
     meta = lookup(name)
     u = units if units is not None else (meta.units if meta is not None else "")
     text = label(name)
-    return f"{text} [{u}]" if u and u != "1" else text
+    if not u or u == "1":
+        return text
+    return f"{text} / ({u})" if "/" in u else f"{text} / {u}"
 
 
 def annotate(ds: Any, *, parameters: tuple[str, ...] = ()) -> Any:

@@ -18,7 +18,7 @@ DeltaE_B = -DeltaE_A + DeltaE_tot, DeltaN_B = -DeltaN_A + DeltaN_tot:
     lhs_26 - DeltaI_AB = D_A + D_B + [DeltaS - beta_B (DeltaE_tot - mu_B DeltaN_tot)]
                          - D_A(0) - D_B(0),
 
-with lhs_26 = (beta_A - beta_B) DeltaE_A - (beta_A mu_A - beta_B mu_B) DeltaN_A (Eq. 26).
+with lhs_26 = (beta_A - beta_B) DeltaE_A - (beta_A mu_A - beta_B mu_B) DeltaN_A (inequality (26)).
 The bracket (``assumption_terms``) vanishes exactly when the evolution is unitary
 (DeltaS = 0), the bare energy H_A + H_B is conserved (Eq. 14: d<H_0>/dt = i<[V, H_0]>) and the
 particle number is conserved (Eq. 15). Then the slack of (26) is D_A + D_B >= 0, the

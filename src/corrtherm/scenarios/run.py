@@ -28,11 +28,11 @@ __all__ = ["run_scenario", "summarize"]
 
 
 def _flow_series(ds: xr.Dataset, ref: Mapping[str, float]) -> dict[str, np.ndarray]:
-    """Fallback time series of the paper-2 flow analysis (Eq. 26) relative to t0, used when
+    """Fallback time series of the paper-2 flow analysis (inequality (26)) relative to t0, used when
     :func:`corrtherm.flows.flow_dataset` does not apply (e.g. non-thermal initial marginals).
 
     lhs_26(t) = (beta_A - beta_B) DeltaE_A - (beta_A mu_A - beta_B mu_B) DeltaN_A, and for an
-    isolated system with conserved E_A + E_B and N_A + N_B, lhs_26 >= DeltaI_AB (Eq. 26), so
+    isolated system with conserved E_A + E_B and N_A + N_B, lhs_26 >= DeltaI_AB (inequality (26)), so
     slack = lhs_26 - DeltaI_AB >= 0.
     """
     bA, bB = ref["beta_A"], ref["beta_B"]
@@ -144,7 +144,7 @@ def summarize(ds: xr.Dataset) -> dict[str, float | str]:
     """Final changes and diagnostics of a run (values at the last time minus the first).
 
     Keys: kind, t_final, DeltaU, DeltaU_A, DeltaU_B, DeltaU_chi, DeltaE_A, DeltaE_B, DeltaN_A,
-    DeltaI_AB, Q_A, Q_B (open only), lhs_26 and slack of Eq. 26, the overall classification
+    DeltaI_AB, Q_A, Q_B (open only), lhs_26 and slack of inequality (26), the overall classification
     (conventional/anomalous sign of lhs_26) and, from :mod:`corrtherm.flows`, particle_flow and
     energy_flow (isolated runs with reference beta/mu), residual_ledger, residual_energy_balance, n_steps,
     n_rhs, wall_time_s.
