@@ -17,6 +17,7 @@ import xarray as xr
 import corrtherm as ct
 from corrtherm.core.metadata import (
     UNIT_SYMBOLS,
+    UNITS_NOTE,
     VARIABLES,
     annotate,
     axis_label,
@@ -66,6 +67,7 @@ def test_results_file_written_and_read_back_keeps_metadata(preset_runs, tmp_path
             assert raw["rho_A_im"].attrs["long_name"].endswith("(imaginary part)")
         back = read_results(path)
         assert missing_metadata(back) == [], name
+        assert back.attrs["unit_convention"] == UNITS_NOTE  # what [E], [t], nat mean
         assert back["rho_A"].attrs["long_name"] == VARIABLES["rho_A"].long_name
 
 

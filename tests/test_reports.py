@@ -144,3 +144,26 @@ def test_sweep_result_with_nothing_to_compute_prints_no_nan():
     assert "nan" not in text.lower() and "nothing to compute" in text
     assert "--retry-failed" in text and res.summary() == text
     assert "nothing to compute" in res._repr_html_()
+
+
+def test_run_summary_prints_round_off_as_zero_but_keeps_residuals():
+    from corrtherm.scenarios.summary import summary_rows
+
+    summ = {
+        "kind": "open",
+        "t_final": 2.0,
+        "DeltaU_A": 3.9e-16,
+        "DeltaU_chi": -0.0399952,
+        "DeltaN_A": float("nan"),
+        "DeltaI_AB": 2e-13,
+        "classification": "anomalous",
+        "residual_ledger": 2.2e-16,
+        "n_steps": 0.0,
+    }
+    rows = {label: (value, units) for label, value, units in summary_rows(summ, {"[E]": 0.65})}
+    assert rows["ΔU_A"] == ("0", "[E]")  # round-off next to energies of order 0.65
+    assert rows["ΔU_χ"] == ("-0.0399952", "[E]")
+    assert rows["ΔI(A:B)"] == ("2e-13", "nat")  # no entropy scale given: shown as it is
+    assert rows["ledger residual"] == ("2.2e-16", "[E]")  # a residual's size is the point
+    assert rows["flow (26)"] == ("anomalous", "")
+    assert "ΔN_A" not in rows and "solver steps" not in rows  # not applicable: left out

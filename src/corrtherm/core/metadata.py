@@ -326,7 +326,9 @@ def annotate(ds: Any, *, parameters: tuple[str, ...] = ()) -> Any:
 
     ``parameters``: names of coordinates that are swept scenario parameters
     (:func:`parameter_meta`). Unknown names are left untouched (the metadata test lists them).
+    The dataset's attribute ``unit_convention`` states what the unit symbols mean.
     """
+    ds.attrs.setdefault("unit_convention", UNITS_NOTE)
     for name in list(ds.variables):
         key = str(name)
         meta = parameter_meta(key) if key in parameters else lookup(key)
