@@ -6,6 +6,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ._report import tuple_text
 from ._validate import STATE_TOL, check_dims, density_matrix
 from .states import _pt
 
@@ -53,6 +54,20 @@ class Entropies(NamedTuple):
     S_A: float
     S_B: float
     I_AB: float
+
+    def __str__(self) -> str:
+        return tuple_text(self, "Entropies [nat]", _ENTROPY_LABELS)[0]
+
+    def _repr_html_(self) -> str:
+        return tuple_text(self, "Entropies [nat]", _ENTROPY_LABELS)[1]
+
+
+_ENTROPY_LABELS = {
+    "S": "S = −Tr[ρ ln ρ]",
+    "S_A": "S_A",
+    "S_B": "S_B",
+    "I_AB": "I(A:B) = S_A + S_B − S",
+}
 
 
 def _entropies(rho: np.ndarray, dA: int, dB: int) -> Entropies:

@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ._report import tuple_repr, tuple_text
 from ._validate import STATE_TOL, check_dims, density_matrix, hermitian, square, to_array
 from .errors import ModelError, StateError
 
@@ -58,6 +59,24 @@ class Decomposition(NamedTuple):
     rho_A: np.ndarray
     rho_B: np.ndarray
     chi: np.ndarray
+
+    def __str__(self) -> str:
+        return _decomposition_text(self)[0]
+
+    def _repr_html_(self) -> str:
+        return _decomposition_text(self)[1]
+
+    def __repr__(self) -> str:
+        return tuple_repr(self)
+
+
+def _decomposition_text(d: Decomposition) -> tuple[str, str]:
+    labels = {
+        "rho_A": "ρ_A = Tr_B ρ",
+        "rho_B": "ρ_B = Tr_A ρ",
+        "chi": "χ = ρ − ρ_A ⊗ ρ_B (correlations)",
+    }
+    return tuple_text(d, "ρ = ρ_A ⊗ ρ_B + χ (paper 1, Eq. 3)", labels)
 
 
 def decompose(rho: Any, dims: Any) -> Decomposition:
