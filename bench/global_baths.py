@@ -58,7 +58,14 @@ def main() -> None:
             t_build = time.perf_counter() - t0
             t0 = time.perf_counter()
             ds = ct.evolve(
-                model, w.rho0, w.times, bA, bB, method="ode", beta_A=0.5, beta_B=2.0,
+                model,
+                w.rho0,
+                w.times,
+                bA,
+                bB,
+                method="ode",
+                beta_A=0.5,
+                beta_B=2.0,
                 entropic_split=False,
             )
             t_ct = time.perf_counter() - t0

@@ -307,7 +307,7 @@ def test_entropy_production_rate_of_one_state(rng):
     assert ep.sigma == pytest.approx(float(ds["sigma"][0]), abs=1e-12)
     assert ep.J_A == pytest.approx(float(ds["J_A"][0]), abs=1e-14)
     assert ep.sigma >= 0 and not ep.second_law_violated
-    assert "sigma" in str(ep) and "<table>" in ep._repr_html_()
+    assert "σ_local" in str(ep) and "<table>" in ep._repr_html_()
 
 
 def test_steady_state_without_temperatures_has_currents_but_no_verdict():

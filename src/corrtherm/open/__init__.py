@@ -32,7 +32,7 @@ from .generator import LocalGenerator
 from .invariant import InvariantSubspaceReport, invariant_correlation_subspace
 from .redfield import RedfieldBath, redfield_bath
 from .steady import SteadyStateReport, steady_state
-from .thermal import RATE_FUNCTIONS, thermal_jumps, thermal_rate
+from .thermal import RATE_FAMILIES, RATE_FUNCTIONS, RateFamily, thermal_jumps, thermal_rate
 
 __all__ = [
     "APPROACHES",
@@ -42,7 +42,9 @@ __all__ = [
     "FullGenerator",
     "InvariantSubspaceReport",
     "LocalGenerator",
+    "RATE_FAMILIES",
     "RATE_FUNCTIONS",
+    "RateFamily",
     "RedfieldBath",
     "SteadyStateReport",
     "ThermalBath",

@@ -14,11 +14,12 @@ import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import xarray as xr
 
+from ..core._report import Report, fmt
 from ..core.errors import DynamicsError
 from ..core.model import Bipartite
 from ..core.trajectory import _check_model
@@ -33,8 +34,8 @@ __all__ = ["APPROACHES", "ThermalBath", "compare_approaches"]
 APPROACHES = ("local", "global", "redfield")
 
 
-@dataclass(frozen=True)
-class ThermalBath:
+@dataclass(frozen=True, repr=False)
+class ThermalBath(Report):
     """A thermal bath coupled to one side through H_SB = sum_k S_k (x) B_k.
 
     coupling: S_k, one Hermitian d_X x d_X operator or a list (independent channels);
@@ -51,6 +52,20 @@ class ThermalBath:
     rate: str | Callable = "ohmic"
     gamma0: float = 1.0
     mu: float | None = None
+
+    _title: ClassVar[str] = "Thermal bath (coupling H_SB = sum_k S_k (x) B_k)"
+
+    def _rows(self) -> list[tuple[str, str]]:
+        S = self.coupling
+        n = len(S) if isinstance(S, list | tuple) else 1
+        rate = self.rate if isinstance(self.rate, str) else "callable"
+        return [
+            ("coupling S_k", f"{n} operator(s)" if n > 1 else fmt(np.asarray(S))),
+            ("β", fmt(self.beta)),
+            ("rate family", rate),
+            ("γ0", fmt(self.gamma0)),
+            ("μ", fmt(self.mu)),
+        ]
 
     def dissipator(
         self, model: Bipartite, side: str, approach: str

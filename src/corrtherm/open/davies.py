@@ -28,10 +28,11 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from ..core._report import Report, fmt
 from ..core._validate import to_array
 from ..core.errors import DynamicsError, ModelError
 from ..core.model import Bipartite
@@ -419,8 +420,8 @@ def _secular_warning(comps: _Components, dim: int, side: str, what: str) -> None
         )
 
 
-@dataclass(frozen=True, eq=False)
-class DaviesBath:
+@dataclass(frozen=True, eq=False, repr=False)
+class DaviesBath(Report):
     """The Davies dissipator of one bath stored sparsely in the eigenbasis of the full H.
 
     The same dissipator as :func:`davies_jumps` (L_c = sqrt(gamma_c) A_c); pass it as
@@ -439,6 +440,20 @@ class DaviesBath:
     components: _Components
 
     kind = "global"
+    _title: ClassVar[str] = "Davies (global) bath, sparse in the eigenbasis of H"
+
+    def _rows(self) -> list[tuple[str, str]]:
+        c = self.components
+        return [
+            ("side", self.side),
+            ("β", fmt(self.beta)),
+            ("μ", fmt(self.mu)),
+            ("d", str(self.d)),
+            ("jumps A(ν)", str(len(c))),
+            ("stored entries", str(c.vals.size)),
+            ("Bohr frequencies ν", fmt(np.unique(c.nu))),
+            ("rates γ(ν − μq)", fmt(c.rates)),
+        ]
 
     def __len__(self) -> int:
         return len(self.components)
@@ -497,7 +512,9 @@ def davies_bath(
 ) -> DaviesBath:
     """The Davies (global) bath of :func:`davies_jumps`, stored sparsely in the eigenbasis of H.
 
-    Same arguments, formulas and warnings as :func:`davies_jumps` (global only). Returns a
+    L_X[rho] = sum_c gamma_c (A_c rho A_c^dag - 1/2 {A_c^dag A_c, rho}) with
+    A_c = A_k(nu, q) = sum_{e' - e = nu} Pi(e') (S_k (x) I) Pi(e) and gamma_c = gamma(nu - mu q):
+    same arguments, formulas and warnings as :func:`davies_jumps` (global only). Returns a
     :class:`DaviesBath` accepted as ``jumps_A``/``jumps_B`` by :func:`corrtherm.evolve` and
     :func:`corrtherm.steady_state`; the ODE path applies it in the eigenbasis of H without d^3
     work per jump (single-entry jumps form one rate matrix), so it scales to d where the dense

@@ -28,11 +28,12 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import xarray as xr
 
+from ..core._report import Report
 from ..core._validate import density_matrix
 from ..core.errors import DynamicsError
 from ..core.model import Bipartite
@@ -368,8 +369,8 @@ class ProductionLedger:
         return ds
 
 
-@dataclass(frozen=True, eq=False)
-class EntropyProduction:
+@dataclass(frozen=True, eq=False, repr=False)
+class EntropyProduction(Report):
     """Entropy production rate of one state (see the module docstring for the formulas).
 
     sigma, sigma_local (nats/time); dS_dt; J_A, J_B = Tr[H L_X[rho]], J_A_local, J_B_local =
@@ -395,24 +396,21 @@ class EntropyProduction:
     second_law: str
     second_law_local: str
 
+    _title: ClassVar[str] = "Entropy production rate (Spohn 1978; currents INTO the system)"
+    _labels: ClassVar[dict[str, str]] = {
+        "dS_dt": "dS/dt",
+        "beta_A": "β_A",
+        "beta_B": "β_B",
+        "mu_A": "μ_A",
+        "mu_B": "μ_B",
+        "second_law": "second law (σ ≥ 0)",
+        "second_law_local": "local accounting (σ_local ≥ 0)",
+    }
+
     @property
     def second_law_violated(self) -> bool:
+        """True when sigma < 0 beyond round-off (see :data:`SIGMA_RTOL`)."""
         return self.second_law.startswith("violated")
-
-    def __str__(self) -> str:
-        return (
-            f"entropy production sigma = {self.sigma:.6g} (second law: {self.second_law}); "
-            f"local accounting sigma_local = {self.sigma_local:.6g} ({self.second_law_local}); "
-            f"J_A = {self.J_A:.6g}, J_B = {self.J_B:.6g} (into the system), "
-            f"J_A_local = {self.J_A_local:.6g}, J_B_local = {self.J_B_local:.6g}"
-        )
-
-    def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><td>{k}</td><td>{getattr(self, k):.6g}</td></tr>"
-            for k in ("sigma", "sigma_local", "dS_dt", "J_A", "J_B", "J_A_local", "J_B_local")
-        )
-        return f"<b>Entropy production</b> (second law: {self.second_law})<table>{rows}</table>"
 
 
 def entropy_production_rate(
@@ -496,7 +494,12 @@ def steady_state_production(
 
 def second_law_audit(ds: xr.Dataset) -> str:
     """One line for a trajectory with entropy production: the verdicts of the global and the
-    local accounting and of positivity (empty string without entropy production)."""
+    local accounting and of positivity (empty string without entropy production).
+
+    The global verdict is about sigma = dS/dt - sum_X beta_X (J_X - mu_X I_X) >= 0; for local
+    baths the line adds the local accounting sigma_local >= 0 (Tr[V L_X[rho]] booked as work).
+    A violation of either the second law or positivity starts the line with "WARNING:".
+    """
     if "second_law" not in ds.attrs:
         return ""
     g, loc = ds.attrs["second_law"], ds.attrs.get("second_law_local", "")

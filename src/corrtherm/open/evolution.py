@@ -74,15 +74,16 @@ def evolve(
     the time-resolved, correlation-resolved energy ledger.
 
     ``jumps_A``, ``jumps_B``: each bath's dissipator, as local jump operators (d_A x d_A,
-    d_B x d_B; rates folded in), e.g. from :func:`corrtherm.thermal_jumps` (paper 1's local
-    approach), as global jump operators on the whole space (d x d), e.g. from
-    :func:`corrtherm.davies_jumps` (global approach), or as a :class:`corrtherm.RedfieldBath`
-    from :func:`corrtherm.redfield_bath` (Bloch-Redfield). ``times[0]`` is the time of ``rho0``.
+    d_B x d_B; rates folded in), e.g. from :func:`~corrtherm.open.thermal.thermal_jumps`
+    (paper 1's local approach), as global jump operators on the whole space (d x d), e.g. from
+    :func:`~corrtherm.open.davies.davies_jumps`, as a :class:`~corrtherm.open.davies.DaviesBath`
+    (global approach, sparse) or as a :class:`~corrtherm.open.redfield.RedfieldBath`
+    (Bloch-Redfield). ``times[0]`` is the time of ``rho0``.
 
     Methods: "exact" diagonalizes the d^2 x d^2 generator once (falls back to exact matrix
     exponentials of the time steps if it is defective), so every save time, however late, is
     exact to round-off and the heats are integrated analytically; "ode" never builds the
-    superoperator and integrates the structured generator of ``corrtherm._structured`` with an
+    superoperator and integrates the structured generator of :mod:`~corrtherm.open.generator` with an
     adaptive 8th-order Runge-Kutta method at (rtol, atol), heats carried as extra ODE
     components; "auto" picks "exact" for d <= EXACT_AUTO_MAX_D.
 

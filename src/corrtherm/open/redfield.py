@@ -25,10 +25,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from ..core._report import Report, fmt
 from ..core.errors import DynamicsError
 from ..core.model import Bipartite
 from .davies import (
@@ -47,8 +48,8 @@ __all__ = ["redfield_bath", "RedfieldBath", "REDFIELD_TENSOR_MAX_D"]
 REDFIELD_TENSOR_MAX_D = 48
 
 
-@dataclass(frozen=True, eq=False)
-class RedfieldBath:
+@dataclass(frozen=True, eq=False, repr=False)
+class RedfieldBath(Report):
     """The Bloch-Redfield dissipator R_X of one bath, pass it as ``jumps_A``/``jumps_B``.
 
     Everything is stored in the eigenbasis of the full H: ``Q`` (eigenvectors as columns),
@@ -68,6 +69,20 @@ class RedfieldBath:
     tensor: np.ndarray | None
 
     kind = "redfield"
+    _title: ClassVar[str] = "Bloch-Redfield bath (no Lamb shift)"
+
+    def _rows(self) -> list[tuple[str, str]]:
+        return [
+            ("side", self.side),
+            ("β", fmt(self.beta)),
+            ("μ", fmt(self.mu)),
+            ("d", str(self.d)),
+            ("coupling channels S_k", str(self.S.shape[0])),
+            (
+                "secular cutoff",
+                "none (full Redfield)" if self.secular_cutoff is None else fmt(self.secular_cutoff),
+            ),
+        ]
 
     @property
     def d(self) -> int:
