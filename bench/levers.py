@@ -9,7 +9,7 @@ Variants (``_corrtherm_side.py`` driver "generator", the thermal-chain workload)
 times / scipy's DOP853 with dense output / the 4-vector CK45). Prints wall time, peak memory,
 RHS count and the split solve / ledger, with ratios to the default (sectors + DOP853); the
 U_chi(t), I_AB(t) of every variant must agree with the default to 1e-7. Raw results:
-bench/results/raw/levers.jsonl (git-ignored).
+bench/results/local/levers.jsonl (git-ignored).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from thermal_chain import load_average, run_side
+from thermal_chain import RESULTS_DIR, load_average, run_side
 
 HERE = Path(__file__).resolve().parent
 VARIANTS = {
@@ -41,7 +41,7 @@ def main() -> None:
     p.add_argument("--skip", nargs="*", default=[], choices=list(VARIANTS))
     p.add_argument("--mem-gb", type=float, default=14.0, help="address-space cap per variant")
     a = p.parse_args()
-    raw = HERE / "results" / "raw"
+    raw = RESULTS_DIR
     raw.mkdir(parents=True, exist_ok=True)
     n, nt = a.sites, a.times
     load0 = load_average()

@@ -11,7 +11,7 @@ Threads: corrtherm's policy sets its hot loops to CORRTHERM_BLAS_THREADS (defaul
 "2 threads" rows set CORRTHERM_BLAS_THREADS=2 and OPENBLAS_NUM_THREADS=2 (numpy's own calls
 follow OPENBLAS_NUM_THREADS). Load: a second process ``python -c "while True: pass"`` runs
 during the "busy" rows and is stopped afterwards (by its pid). Raw results:
-bench/results/raw/load_test.jsonl (git-ignored).
+bench/results/local/load_test.jsonl (git-ignored).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from thermal_chain import load_average
+from thermal_chain import RESULTS_DIR, load_average
 
 HERE = Path(__file__).resolve().parent
 
@@ -93,7 +93,7 @@ def main() -> None:
             f"{m[(work, 2, True)] / m[(work, 2, False)]:>13.2f}"
         )
     print(f"medians of {a.repeat} runs (s); load average before/after: {load0} / {load1}")
-    raw = HERE / "results" / "raw"
+    raw = RESULTS_DIR
     raw.mkdir(parents=True, exist_ok=True)
     with open(raw / "load_test.jsonl", "a") as fh:
         fh.write(

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # All benchmarks of issues 7 and 13, sequentially (never two heavy runs at once), from the
 # repository root: ~25 min on an idle 2-core machine (QuTiP's n = 8 steady state and mesolve
-# take ~3-4 min each). Raw results go to bench/results/raw/ (git-ignored); the tables in
+# take ~3-4 min each). Raw results go to bench/results/local/ (git-ignored); the tables in
 # bench/README.md are curated from them.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -8,7 +8,7 @@ Each (tool, n) runs in its own subprocess (``_steady_side.py``), one after the o
 of build + solve (median of the repeats inside the process; QuTiP runs once above n = 6, where
 one solve takes minutes), peak resident memory of the process. The run fails (exit 1) unless
 corrtherm's rho agrees with QuTiP's to 1e-8 (max |entry|) and J_A, J_B to 1e-9. Raw results are
-appended to bench/results/raw/steady_chain.jsonl (git-ignored); curated copies are kept in
+appended to bench/results/local/steady_chain.jsonl (git-ignored); curated copies are kept in
 bench/results/.
 """
 
@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from thermal_chain import load_average, run_side
+from thermal_chain import RESULTS_DIR, load_average, run_side
 
 HERE = Path(__file__).resolve().parent
 
@@ -43,7 +43,7 @@ def main() -> None:
     p.add_argument("--rho-tol", type=float, default=1e-8)
     p.add_argument("--j-tol", type=float, default=1e-9)
     a = p.parse_args()
-    raw = HERE / "results" / "raw"
+    raw = RESULTS_DIR
     raw.mkdir(parents=True, exist_ok=True)
     load0 = load_average()
     print(f"steady-state benchmark, sites {a.sites}; load average before: {load0}", flush=True)

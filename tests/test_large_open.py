@@ -354,3 +354,43 @@ def test_evolve_ode_on_sector_storage_matches_exact_method():
         np.testing.assert_allclose(ode[k].values, exact[k].values, atol=1e-8, err_msg=k)
     with pytest.raises(CorrthermError, match="blas_threads"):
         evolve(model, rho0, times, jA, jB, method="ode", blas_threads=0)
+
+
+@pytest.mark.filterwarnings("ignore:davies_")  # secular-approximation notice, not under test
+@pytest.mark.parametrize("bath", ["jumps", "bath"])
+def test_krylov_steady_state_with_global_davies_baths(bath):
+    """Full-space (Davies) baths take the generic Krylov path (FullGenerator, anchors): the
+    state and the report's currents and entropy production equal the dense path's."""
+    import corrtherm as ct
+
+    rng = np.random.default_rng(31)
+    model = Bipartite(
+        random_hermitian(rng, 3), random_hermitian(rng, 4), random_hermitian(rng, 12, 0.3)
+    )
+    make = ct.davies_jumps if bath == "jumps" else ct.davies_bath
+    JA = make(model, random_hermitian(rng, 3), "A", 0.7, "ohmic", 0.4)
+    JB = make(model, random_hermitian(rng, 4), "B", 1.6, "ohmic", 0.3)
+    kw = dict(beta_A=0.7, beta_B=1.6)
+    dense = steady_state(model, JA, JB, method="dense", **kw)
+    kry = steady_state(model, JA, JB, method="krylov", **kw)
+    assert kry.method.startswith("krylov") and "anchors" in kry.method
+    np.testing.assert_allclose(kry.rho, dense.rho, atol=1e-10)
+    for k in ("J_A", "J_B", "J_A_local", "J_B_local", "sigma", "sigma_local"):
+        assert getattr(kry, k) == pytest.approx(getattr(dense, k), abs=1e-11), k
+    assert kry.second_law_violated == dense.second_law_violated
+
+
+def test_krylov_report_currents_match_dense_on_local_baths():
+    """Sector-storage currents (heat vectors, marginals of L_X[rho]) and the entropy production
+    against the dense path on a charged model with number operators."""
+    rng = np.random.default_rng(41)
+    base = charged_model(rng, [0, 1, 1, 2], [0, 1, 1])
+    NA, NB = np.diag([0.0, 1.0, 1.0, 2.0]), np.diag([0.0, 1.0, 1.0])
+    model = Bipartite(base.H_A, base.H_B, base.V, NA, NB)
+    jA, jB = thermal(rng, model.H_A, 0.4), thermal(rng, model.H_B, 1.5)
+    kw = dict(beta_A=0.4, beta_B=1.5, mu_A=0.1, mu_B=-0.2)
+    dense = steady_state(model, jA, jB, method="dense", **kw)
+    kry = steady_state(model, jA, jB, method="krylov", **kw)
+    assert "certificate" in kry.method
+    for k in ("J_A", "J_B", "J_A_local", "J_B_local", "sigma", "sigma_local"):
+        assert getattr(kry, k) == pytest.approx(getattr(dense, k), abs=1e-11), k

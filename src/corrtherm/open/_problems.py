@@ -33,6 +33,7 @@ class KrylovSetup:
     to_dense: Callable[[np.ndarray], np.ndarray]
     eigvalsh: Callable[[np.ndarray], np.ndarray] | None
     storage: str
+    op: SectorOperator | None = None  # the sector storage, when there is one
 
 
 def _random_hermitian_state(rng, n, diag_pos, dagger) -> np.ndarray:
@@ -149,7 +150,9 @@ def local_setup(gen: Any) -> KrylovSetup:
         else "one block of all d^2 entries"
     )
     reason = "irreducible thermal rates on both sides (faithful, trivial commutant)"
-    return KrylovSetup(problem, reason if certified else None, lay.to_dense, op.eigvalsh, storage)
+    return KrylovSetup(
+        problem, reason if certified else None, lay.to_dense, op.eigvalsh, storage, op
+    )
 
 
 def superoperator_diagonal(gen: Any) -> np.ndarray:

@@ -9,21 +9,46 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core._threads import blas_threads as blas_threads_limit
 from ..core.trajectory import _entropy_rows, _hermitize, _Ledger
 from ._assemble import _finish
-from .generator import LocalGenerator
+from .full_generator import open_generator
 from .heat_split import _cumulative_heat, _heat_rates
 
 #: Save-grid refinement for the entropic heat integral (even).
 ENTROPIC_ODE_REFINE = 4
 
 
+def _dense(gen, r) -> np.ndarray:
+    """The d x d internal-basis matrix of a solver state (LocalGenerator may pass sector
+    blocks; other generators pass d x d arrays)."""
+    return gen.dense(r) if hasattr(gen, "dense") else r
+
+
 def _evolve_ode(
-    model, rho, t, JA, JB, a, store_states, entropic, rtol, atol, progress, blas_threads=None
+    model,
+    rho,
+    t,
+    JA,
+    JB,
+    a,
+    store_states,
+    entropic,
+    rtol,
+    atol,
+    progress,
+    production=None,
+    *,
+    blas_threads=None,
 ):
-    gen = LocalGenerator(model, JA, JB)
-    # the internal-basis model (two dense d x d copies) only where the state-wise ledger needs it
-    mi = gen.model if entropic else None
+    """``JA``, ``JB``: local jump stacks (LocalGenerator) or any baths (FullGenerator);
+    ``production``: a :class:`~corrtherm.open.entropy_production.ProductionLedger` or None;
+    ``blas_threads``: see :mod:`corrtherm.core._threads`."""
+    gen = open_generator(model, JA, JB)
+    # the internal-basis model (dense d x d H and V) only where a state-wise ledger needs it
+    mi = gen.model if (entropic or production is not None) else None
+    if production is not None:
+        production.model = mi  # states arrive in the generator's internal basis
     H_T = mi.H.T if entropic else None
     n = t.size
     # the ledger runs in the internal basis; only the marginals are rotated back
@@ -44,20 +69,33 @@ def _evolve_ode(
         grid = np.append((t[:-1, None] + np.outer(np.diff(t), np.arange(f) / f)).ravel(), t[-1])
     q_fine = np.zeros(grid.size)
 
+    heat: list = []
+
+    def currents(r) -> tuple[float, float]:
+        """J_X = Tr[h_X rho], h_X = L#_X[H] (the generator's own, else a d^2 dot product)."""
+        if hasattr(gen, "currents"):
+            return gen.currents(r)
+        if not heat:
+            heat.extend(np.ascontiguousarray(h.T) for h in gen.heat_operators())
+        return tuple(float(np.einsum("ij,ij->", r, hT).real) for hT in heat)
+
     def on_save(i: int, r, QA: float, QB: float) -> None:
-        # r: the solver's state (a d x d view or sector blocks), valid during the call only
+        # r: the solver's state (d x d, or sector blocks), valid during the call only
         k, sub = divmod(i, f)
         if not entropic:
             # the solver keeps rho Hermitian, and these traces and spectra read only its
-            # Hermitian part; a dense hermitized copy is made only when full states are stored
+            # Hermitian part; a dense hermitized copy is made only when it is needed
             o = gen.observables(r, alpha_A=a)
             U, EV = o["U"], o["E_V"]
-            R = _hermitize(gen.dense(r)) if store_states else None
+            R = _hermitize(_dense(gen, r)) if store_states else None
             led.add_global(k, U, EV, EV - o["U_chi"], o["S"], o["rho_A"], o["rho_B"], R)
-            JA_t[k], JB_t[k] = gen.currents(r)
+            JA_t[k], JB_t[k] = currents(r)
             Q[k] = (QA, QB)
+            if production is not None:
+                rh = _hermitize(_dense(gen, r))
+                production.add(k, rh, gen.dissipator_A(rh), gen.dissipator_B(rh))
             return
-        r = _hermitize(gen.dense(r))
+        r = _hermitize(_dense(gen, r))
         DA, DB = gen.dissipator_A(r), gen.dissipator_B(r)
         qk, p = _heat_rates(r[None], (DA + DB)[None], mi.H)
         q_fine[i] = qk[0]
@@ -65,6 +103,8 @@ def _evolve_ode(
             return
         q[k] = qk[0]
         led.add(k, r, S=_entropy_rows(p))
+        if production is not None:
+            production.add(k, r, DA, DB)
         # Tr[H X] = sum_ij H_ji X_ij
         JA_t[k] = float(np.sum(H_T * DA).real)
         JB_t[k] = float(np.sum(H_T * DB).real)
@@ -80,15 +120,21 @@ def _evolve_ode(
             bar.update(int(1000 * frac) - bar.n)
 
     try:
-        stats = gen.propagate(
-            gen.to_internal(rho),
-            grid,
-            rtol=rtol,
-            atol=atol,
-            on_save=on_save,
-            progress=cb,
-            blas_threads=blas_threads,
-        )
+        if hasattr(gen, "sector_operator"):  # LocalGenerator: its own thread limit
+            stats = gen.propagate(
+                gen.to_internal(rho),
+                grid,
+                rtol=rtol,
+                atol=atol,
+                on_save=on_save,
+                progress=cb,
+                blas_threads=blas_threads,
+            )
+        else:
+            with blas_threads_limit(blas_threads):
+                stats = gen.propagate(
+                    gen.to_internal(rho), grid, rtol=rtol, atol=atol, on_save=on_save, progress=cb
+                )
     finally:
         if bar is not None:
             bar.close()
@@ -105,4 +151,5 @@ def _evolve_ode(
         fine = _cumulative_heat(grid, q_fine)[0][::f]
         half = _cumulative_heat(grid[::2], q_fine[::2])[0][:: f // 2]
         refined = (fine, float(np.max(np.abs(fine - half))), f)
-    return _finish(model, led, t, JA_t, JB_t, Q, q, entropic, attrs, refined)
+    ds = _finish(model, led, t, JA_t, JB_t, Q, q, entropic, attrs, refined)
+    return ds if production is None else production.finish(ds)

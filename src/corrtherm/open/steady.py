@@ -2,22 +2,30 @@
 
 Two paths behind one call, chosen by size: for d <= DENSE_MAX_D the SVD of the dense
 d^2 x d^2 generator (kernel dimension, Hermitian kernel basis, every eigenvalue for the gap);
-above, the structured generator of :mod:`corrtherm.open.generator` with a preconditioned Krylov
-solve that never builds that matrix (:mod:`corrtherm.open._krylov`), uniqueness from a
-structural certificate or from independent anchors, the gap optionally by Arnoldi.
+above, the structured generator with a preconditioned Krylov solve that never builds that
+matrix (:mod:`corrtherm.open._steady_krylov`), uniqueness from a structural certificate or from
+independent anchors, the gap optionally by Arnoldi.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from ..core._report import Report
 from ..core.errors import DynamicsError
 from ..core.model import Bipartite
 from ..core.trajectory import _check_model, _hermitize
-from .dissipators import as_jumps, lindblad_superoperator
+from .baths import as_bath, generator_superoperator
+from .entropy_production import (
+    NEGATIVE_EIGENVALUE_TOL,
+    _nonempty,
+    check_thermodynamics,
+    steady_state_production,
+)
 
 __all__ = ["steady_state", "SteadyStateReport"]
 
@@ -27,18 +35,24 @@ KERNEL_RTOL = 1e-10
 DENSE_MAX_D = 32
 
 
-@dataclass(frozen=True, eq=False)
-class SteadyStateReport:
+@dataclass(frozen=True, eq=False, repr=False)
+class SteadyStateReport(Report):
     """Steady state(s) of d rho/dt = L[rho] (paper 1, Eq. 1) with a uniqueness diagnosis.
 
     rho: the unique steady state (None if not unique); kernel_dimension: dim ker L;
     kernel_basis: Hermitian, Hilbert-Schmidt-orthonormal basis of ker L, shape (k, d, d);
     spectral_gap: min over nonzero eigenvalues of -Re(lambda) (relaxation rate; inf if none);
     residual: ||L[rho]||_F of the returned state (NaN if not unique);
-    min_eigenvalue: smallest eigenvalue of rho (>= -1e-10 for a valid state);
+    min_eigenvalue: smallest eigenvalue of rho (>= -1e-10 for a valid state; a Redfield
+    steady state can be negative).
+    Steady-state currents and entropy production (:mod:`corrtherm.open.entropy_production`;
+    NaN/None when not unique): J_A, J_B = Tr[H L_X[rho]] and J_A_local, J_B_local =
+    Tr[H_X L_X[rho]] (positive into the system); with beta_A/beta_B given, sigma =
+    -sum_X beta_X (J_X - mu_X I_X) (dS/dt = 0), sigma_local likewise with the local currents,
+    and second_law_violated = sigma < 0 beyond round-off (None without betas).
     method: how it was computed and how uniqueness was established (the Krylov path's
     spectral_gap is NaN unless requested, and then taken over the few eigenvalues of smallest
-    modulus, an upper bound of the dense definition).
+    modulus: an upper bound of the dense definition).
     """
 
     rho: np.ndarray | None
@@ -47,31 +61,31 @@ class SteadyStateReport:
     spectral_gap: float
     residual: float
     min_eigenvalue: float
-    method: str = "dense"
+    J_A: float = float("nan")
+    J_B: float = float("nan")
+    J_A_local: float = float("nan")
+    J_B_local: float = float("nan")
+    sigma: float = float("nan")
+    sigma_local: float = float("nan")
+    second_law_violated: bool | None = None
+    method: str = "dense: SVD of the d^2 x d^2 generator"
+
+    _title: ClassVar[str] = "Steady state of dρ/dt = L[ρ] (paper 1, Eq. 1)"
+    _labels: ClassVar[dict[str, str]] = {
+        "rho": "steady state ρ",
+        "kernel_dimension": "dim ker L (1: unique)",
+        "kernel_basis": "basis of ker L",
+        "spectral_gap": "spectral gap (slowest relaxation rate)",
+        "residual": "‖L[ρ]‖_F",
+        "min_eigenvalue": "smallest eigenvalue of ρ",
+        "method": "method (uniqueness evidence)",
+        "unique": "unique",
+    }
+    _extra: ClassVar[tuple[str, ...]] = ("unique",)
 
     @property
     def unique(self) -> bool:
         return self.kernel_dimension == 1
-
-    def __str__(self) -> str:
-        d = self.kernel_basis.shape[-1]
-        head = (
-            f"steady state (d = {d}): unique, ||L[rho]|| = {self.residual:.2e}, "
-            f"min eigenvalue {self.min_eigenvalue:.3e}"
-            if self.unique
-            else f"steady states (d = {d}): NOT unique, dim ker L = {self.kernel_dimension}"
-        )
-        gap = (
-            "spectral gap: not computed (pass spectral_gap=True)"
-            if np.isnan(self.spectral_gap)
-            else f"spectral gap {self.spectral_gap:.6g}"
-        )
-        return f"{head}\n  {gap}\n  method: {self.method}"
-
-    def _repr_html_(self) -> str:
-        import html
-
-        return "<pre>" + html.escape(str(self)) + "</pre>"
 
 
 def _dense_generator(model: Bipartite, jumps_A: Any, jumps_B: Any, what: str):
@@ -87,9 +101,9 @@ def _dense_generator(model: Bipartite, jumps_A: Any, jumps_B: Any, what: str):
             f"model: d = {model.d} > DENSE_MAX_D = {DENSE_MAX_D}; {what} needs the dense "
             f"d^2 x d^2 = {model.d**2} x {model.d**2} generator: {hint}"
         )
-    dA, dB = model.dims
-    JA, JB = as_jumps(jumps_A, dA, "jumps_A"), as_jumps(jumps_B, dB, "jumps_B")
-    return model, JA, JB, lindblad_superoperator(model, JA, JB)
+    bA = as_bath(jumps_A, model, "A", "jumps_A")
+    bB = as_bath(jumps_B, model, "B", "jumps_B")
+    return model, bA, bB, generator_superoperator(model, bA, bB)
 
 
 def _hermitian_span(vecs: np.ndarray, d: int, k: int) -> np.ndarray:
@@ -111,28 +125,36 @@ def steady_state(
     jumps_B: Any = (),
     *,
     on_degenerate: str = "raise",
+    beta_A: float | None = None,
+    beta_B: float | None = None,
+    mu_A: float | None = None,
+    mu_B: float | None = None,
     method: str = "auto",
     spectral_gap: bool | None = None,
     blas_threads: int | str | None = None,
 ) -> SteadyStateReport:
     """Steady state of -i[H, rho] + L_A[rho] + L_B[rho] = 0 (paper 1, Eq. 1), with diagnosis.
 
-    ``method="dense"`` (default for d <= DENSE_MAX_D): ker L from the SVD of the dense
-    generator (singular values below KERNEL_RTOL * ||L||_2), every eigenvalue for the gap.
-    ``method="krylov"`` (default above): the structured generator, never the d^2 x d^2 matrix;
-    rho from preconditioned GMRES on the traceless operators, uniqueness from a certificate
-    (both baths thermal with irreducible rates: every steady state is faithful and the jumps'
-    commutant is trivial, so dim ker L = 1) or from a second, random anchor (the singular-value
-    test sigma = ||L[x1 - x2]|| / ||x1 - x2|| <= KERNEL_RTOL ||L|| on the two solutions; more
-    anchors then span the kernel), see :mod:`corrtherm.open._krylov`. Its ``spectral_gap`` is
-    NaN unless ``spectral_gap=True`` (Arnoldi, shift-invert, on the eigenvalues of smallest
-    modulus: tens of solves). ``blas_threads``: BLAS threads of the Krylov path (default 1, env
-    CORRTHERM_BLAS_THREADS, "auto" = the library's setting; :mod:`corrtherm.core._threads`).
+    ker L is found from the SVD of the dense generator (singular values below
+    KERNEL_RTOL * ||L||_2). When dim ker L = 1 its (Hermitian, trace-normalized) element is the
+    unique steady state. Otherwise ``on_degenerate="raise"`` (default) raises a
+    :class:`DynamicsError` with the kernel dimension, and ``"report"`` returns a report with
+    ``rho=None`` and a Hermitian basis of the kernel: no silent pick. Dense: d <= DENSE_MAX_D.
+    ``jumps_A``/``jumps_B`` as in :func:`corrtherm.evolve` (local, global d x d, or Redfield).
+    ``beta_A``, ``beta_B`` (and ``mu_A``, ``mu_B``) add the entropy production and the
+    second-law verdict to the report (see :class:`SteadyStateReport`).
 
-    When dim ker L = 1 its (Hermitian, trace-normalized) element is the unique steady state.
-    Otherwise ``on_degenerate="raise"`` (default) raises a :class:`DynamicsError` with the
-    kernel dimension, and ``"report"`` returns a report with ``rho=None`` and a Hermitian basis
-    of the kernel: no silent pick.
+    ``method="dense"`` (default for d <= DENSE_MAX_D) is the above. ``method="krylov"`` (default
+    above): the structured generator, never the d^2 x d^2 matrix; rho from preconditioned GMRES
+    on the traceless operators, uniqueness from a certificate (both baths local, thermal, with
+    irreducible rates: every steady state is faithful and the jumps' commutant is trivial, so
+    dim ker L = 1) or from a second, random anchor (the singular-value test
+    ||L[x1 - x2]|| / ||x1 - x2|| <= KERNEL_RTOL ||L|| on the two solutions; more anchors then
+    span the kernel), see :mod:`corrtherm.open._krylov`. Its ``spectral_gap`` is NaN unless
+    ``spectral_gap=True`` (Arnoldi, shift-invert, on the eigenvalues of smallest modulus: tens
+    of solves); ``spectral_gap=False`` also skips the dense path's full eigendecomposition.
+    ``blas_threads``: BLAS threads of the Krylov path (default 1, env CORRTHERM_BLAS_THREADS,
+    "auto" = the library's setting; :mod:`corrtherm.core._threads`).
     """
     if on_degenerate not in ("raise", "report"):
         raise DynamicsError(f"on_degenerate: got {on_degenerate!r}; expected 'raise' or 'report'")
@@ -143,11 +165,16 @@ def steady_state(
         method = "dense" if model.d <= DENSE_MAX_D else "krylov"
     if method == "krylov":
         from ..core._threads import blas_threads as limit
-        from .steady_krylov import _krylov_steady_state
+        from ._steady_krylov import _krylov_steady_state
 
         with limit(blas_threads):
-            return _krylov_steady_state(model, jumps_A, jumps_B, on_degenerate, spectral_gap)
-    model, _, _, S = _dense_generator(model, jumps_A, jumps_B, "steady_state")
+            return _krylov_steady_state(
+                model, jumps_A, jumps_B, on_degenerate, spectral_gap, (beta_A, beta_B, mu_A, mu_B)
+            )
+    model, bath_A, bath_B, S = _dense_generator(model, jumps_A, jumps_B, "steady_state")
+    th = check_thermodynamics(
+        model, beta_A, beta_B, mu_A, mu_B, _nonempty(bath_A), _nonempty(bath_B)
+    )
     d = model.d
     _, sv, vh = np.linalg.svd(S)
     tol = KERNEL_RTOL * max(float(sv[0]), 1e-300)
@@ -160,7 +187,6 @@ def steady_state(
         order = np.argsort(np.abs(lam))
         rest = lam[order[k:]]
         gap = float(np.min(-rest.real)) if rest.size else float("inf")
-    how = "dense: SVD of the d^2 x d^2 generator"
     if k != 1:
         if on_degenerate == "raise" or k == 0:
             raise DynamicsError(
@@ -168,7 +194,7 @@ def steady_state(
                 f"{np.array2string(sv[-min(sv.size, k + 1) :], precision=3)}, tolerance "
                 f"{tol:.3g}); pass on_degenerate='report' for a basis of all steady states"
             )
-        return SteadyStateReport(None, k, basis, gap, float("nan"), float("nan"), how)
+        return SteadyStateReport(None, k, basis, gap, float("nan"), float("nan"))
     X = basis[0]
     tr = np.trace(X).real
     if abs(tr) < 1e-12:
@@ -178,4 +204,14 @@ def steady_state(
         )
     rho = _hermitize(X / tr)
     res = float(np.linalg.norm(S @ rho.reshape(-1)))
-    return SteadyStateReport(rho, 1, basis, gap, res, float(np.linalg.eigvalsh(rho)[0]), how)
+    extra = steady_state_production(model, rho, bath_A, bath_B, th)
+    p_min = float(np.linalg.eigvalsh(rho)[0])
+    if p_min < -NEGATIVE_EIGENVALUE_TOL:
+        # possible for Redfield baths (not completely positive): reported, never hidden
+        warnings.warn(
+            f"steady state: not positive, min eigenvalue {p_min:.4g} (Redfield dynamics is not "
+            "completely positive); see SteadyStateReport.min_eigenvalue",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return SteadyStateReport(rho, 1, basis, gap, res, float(np.linalg.eigvalsh(rho)[0]), **extra)
