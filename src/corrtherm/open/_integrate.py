@@ -277,10 +277,11 @@ def _integrate_dop853(rhs, y0, t, rtol, atol, emit, progress, counter) -> tuple[
             factor = 10.0 if en == 0 else min(10.0, 0.9 * en ** (-1.0 / 8.0))
             t_old, t_new = tn, tn + hh
             if interpolate:
-                if Kx is None:
+                if Kx is None:  # the 13 stages become the first rows of the 16 extended ones
                     Kx = np.empty((co.N_STAGES_EXTENDED, n), dtype=complex)
+                    Kx[: ns + 1] = K
+                    K = Kx[: ns + 1]
                     F = np.empty((co.INTERPOLATOR_POWER, n), dtype=complex)
-                Kx[: ns + 1] = K
                 for s, (a, c) in enumerate(zip(co.A[ns + 1 :], co.C[ns + 1 :]), start=ns + 1):
                     combine(a[:s], Kx[:s], work)
                     work *= hh

@@ -153,10 +153,23 @@ class LocalGenerator:
         return self._rotate(np.asarray(rho_int, dtype=complex), self.W_A, self.W_B)
 
     def _rotate(self, X: np.ndarray, UA: np.ndarray, UB: np.ndarray) -> np.ndarray:
-        # (UA (x) UB) X (UA (x) UB)^dag = L (L X)^dag)^dag with L the left action
-        U = _KronSum([UA], [UB], *self.dims)
-        Y = U.apply(X)
-        return U.apply(Y.conj().T).conj().T
+        """(UA (x) UB) X (UA (x) UB)^dag, one factor at a time on chunks of columns (left
+        action) and then of rows (right action, conj(UA) M UB^dag per row reshaped to M[a, b]):
+        one output array and chunk temporaries, no d x d intermediates."""
+        dA, dB = self.dims
+        d = self.d
+        out = np.empty((d, d), dtype=complex)
+        step = max(1, 2**21 // d)  # ~32 MB of complex entries per chunk
+        for c0 in range(0, d, step):
+            C = X[:, c0 : c0 + step]
+            m = C.shape[1]
+            T = (UA @ C.reshape(dA, dB * m)).reshape(dA, dB, m)
+            out[:, c0 : c0 + step] = np.matmul(UB, T).reshape(d, m)
+        UAc, UBh = UA.conj(), UB.conj().T
+        for r0 in range(0, d, step):
+            R = np.matmul(out[r0 : r0 + step].reshape(-1, dA, dB), UBh)
+            out[r0 : r0 + step] = np.matmul(UAc, R).reshape(-1, d)
+        return out
 
     @cached_property
     def model(self) -> Bipartite:
@@ -446,6 +459,13 @@ class LocalGenerator:
         """Diagonal of L as a d^2 superoperator (internal basis; a Jacobi preconditioner)."""
         return superoperator_diagonal(self)
 
+    def initial_state(self, rho0_int: np.ndarray, *, structured: bool = True) -> Any:
+        """rho0 (internal basis) in the storage :meth:`propagate` will use: a
+        :class:`SectorState` for two thermal sides (so the caller can drop the d x d matrix
+        before the integration starts), else the matrix itself."""
+        op = self.sector_operator(rho0_int, structured=structured)
+        return rho0_int if op is None else SectorState(op, op.layout.from_dense(rho0_int))
+
     def dense(self, state: Any) -> np.ndarray:
         """The d x d internal-basis matrix of a state passed to ``on_save`` (Hermitian part)."""
         if isinstance(state, SectorState):
@@ -495,21 +515,24 @@ class LocalGenerator:
                 f"method: got {method!r}; expected 'auto' or one of {list(METHODS)}"
             )
         d = self.d
-        rho0 = np.asarray(rho0_int, dtype=complex)
-        if rho0.shape != (d, d):
-            raise DynamicsError(f"rho0_int: has shape {rho0.shape}; expected ({d}, {d})")
         t_start = _time.perf_counter()
-        # duck-typed callers (FullGenerator's eigenbasis view) bring only d, kinds,
-        # schmidt_rank, heat_operators and _rhs_hermitian: the dense branch below
-        op = (
-            self.sector_operator(rho0, structured=structured)
-            if hasattr(self, "sector_operator")
-            else None
-        )
+        if isinstance(rho0_int, SectorState):  # already in sector storage (initial_state)
+            op, rho0 = rho0_int.op, None
+        else:
+            rho0 = np.asarray(rho0_int, dtype=complex)
+            if rho0.shape != (d, d):
+                raise DynamicsError(f"rho0_int: has shape {rho0.shape}; expected ({d}, {d})")
+            # duck-typed callers (FullGenerator's eigenbasis view) bring only d, kinds,
+            # schmidt_rank, heat_operators and _rhs_hermitian: the dense branch below
+            op = (
+                self.sector_operator(rho0, structured=structured)
+                if hasattr(self, "sector_operator")
+                else None
+            )
         if op is not None:
             n = op.n
             y0 = np.zeros(n + 2, dtype=complex)
-            y0[:n] = op.layout.from_dense(rho0)
+            y0[:n] = op.layout.from_dense(rho0) if rho0 is not None else rho0_int.x
             hconj = np.ascontiguousarray(np.stack(op.heat()).conj())
             work = np.empty(n, dtype=complex)
 

@@ -121,8 +121,9 @@ def _evolve_ode(
 
     try:
         if hasattr(gen, "sector_operator"):  # LocalGenerator: its own thread limit
+            # the d x d internal-basis rho0 lives only until its sector blocks are taken
             stats = gen.propagate(
-                gen.to_internal(rho),
+                gen.initial_state(gen.to_internal(rho)),
                 grid,
                 rtol=rtol,
                 atol=atol,
