@@ -17,6 +17,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from .core.errors import SweepError
+from .scenarios.files import atomic_write
 from .sweeps.driver import open_sweep
 from .sweeps.store import DONE, FAILED
 
@@ -34,8 +35,12 @@ _DPI = 120
 
 def _save(fig: Figure, path: Path) -> Path:
     fig.tight_layout()
-    fig.savefig(path, dpi=_DPI)
-    return path
+    return _write_png(fig, path)
+
+
+def _write_png(fig: Any, path: str | os.PathLike, dpi: int = _DPI) -> Path:
+    # like results files: a temporary name, then a rename (never through a symlink)
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
 
 
 def _title(ds: xr.Dataset, what: str) -> str:
@@ -262,7 +267,7 @@ def plot_sweep(
         ax.legend(*zip(*keep, strict=True), loc="best", fontsize="small")
     ax.set_title(title, fontsize="medium")
     if out is not None:
-        fig.savefig(out, dpi=120)
+        _write_png(fig, out)
     return fig
 
 

@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from .core.information import relative_entropy
 from .core.states import positivity_interval
 from .scenarios import load_preset, run_scenario, summarize
+from .scenarios.files import atomic_write
 
 __all__ = ["paper1_closed_form", "paper1_c_interval", "paper2_delta_N", "reproduce", "format_table"]
 
@@ -166,12 +167,17 @@ def reproduce(outdir: str | Path | None = None, progress: bool = False) -> list[
         out.mkdir(parents=True, exist_ok=True)
         _plot_paper1(ds1, cf, prod, X, exact, printed, out / "paper1.png")
         _plot_paper2(runs, out / "paper2.png")
-        with open(out / "reproduce.csv", "w", newline="", encoding="utf-8") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
-        (out / "reproduce.md").write_text(format_table(rows, markdown=True), encoding="utf-8")
+        atomic_write(out / "reproduce.csv", lambda tmp: _write_csv(tmp, rows))
+        md = format_table(rows, markdown=True)
+        atomic_write(out / "reproduce.md", lambda tmp: tmp.write_text(md, encoding="utf-8"))
     return rows
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
 
 
 def _plot_paper1(ds, cf, prod, X, exact, printed, path: Path) -> None:
@@ -208,7 +214,7 @@ def _plot_paper1(ds, cf, prod, X, exact, printed, path: Path) -> None:
     ax2.set_title("admissible correlation strength")
     ax2.legend(fontsize="small")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
 
 
 def _plot_paper2(runs: dict, path: Path) -> None:
@@ -232,7 +238,7 @@ def _plot_paper2(runs: dict, path: Path) -> None:
     ax2.set_title("Eq. 28: −β(μ_A−μ_B)ΔN_A ≥ ΔI")
     ax2.legend(fontsize="small")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
 
 
 def format_table(rows: list[dict[str, Any]], markdown: bool = False) -> str:

@@ -36,5 +36,14 @@ class SweepError(CorrthermError):
     """A parameter sweep specification or store is invalid."""
 
 
+class ResourceError(CorrthermError):
+    """A computation would need more memory (or time) than the configured limit allows.
+
+    The message states the estimate, the limit and what to change (a smaller problem, or a
+    higher limit: ``--memory-limit`` / ``CORRTHERM_MEMORY_LIMIT``, see
+    :mod:`corrtherm.core.limits`).
+    """
+
+
 class MissingDependencyError(CorrthermError, ImportError):
     """An optional dependency (e.g. qutip, cvxpy) is needed but not installed."""

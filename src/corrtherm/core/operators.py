@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from ._validate import check_dims, square, to_array
+from ._validate import check_dims, finite_real, positive_int, square, to_array
 from .errors import ModelError
+from .limits import COMPLEX_BYTES, require_memory
 
 __all__ = [
     "identity",
@@ -46,9 +47,19 @@ __all__ = [
 ]
 
 
+def _dimension(n: Any, name: str, copies: int = 1) -> int:
+    """A matrix dimension: an integer >= 1 whose n x n complex matrices fit the memory limit."""
+    d = positive_int(n, name)
+    what = "a complex matrix" if copies == 1 else f"{copies} complex matrices"
+    require_memory(
+        copies * COMPLEX_BYTES * d * d, f"{name} = {n}: {what} of {d} x {d}", f"a smaller {name}"
+    )
+    return d
+
+
 def identity(d: int) -> np.ndarray:
     """d x d identity (complex)."""
-    return np.eye(int(d), dtype=complex)
+    return np.eye(_dimension(d, "d"), dtype=complex)
 
 
 def sigma_x() -> np.ndarray:
@@ -78,6 +89,8 @@ def sigma_minus() -> np.ndarray:
 
 def pauli(label: str) -> np.ndarray:
     """Tensor product of Paulis from a label like ``"xz"`` or ``"IZ"`` (I, X, Y, Z)."""
+    if not isinstance(label, str) or not label:
+        raise ModelError(f"pauli label: got {label!r}; expected letters from I, X, Y, Z")
     table = {"i": identity(2), "x": sigma_x(), "y": sigma_y(), "z": sigma_z()}
     try:
         return kron(*[table[c] for c in label.lower()])
@@ -90,9 +103,12 @@ def spin_operators(j: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     For j = 1/2 these are sigma/2 with sigma_z = diag(1, -1).
     """
-    two_j = 2 * float(j)
+    expected = "a positive half-integer (1/2, 1, 3/2, ...)"
+    two_j = 2 * finite_real(j, "spin j", expected=expected)
     if two_j < 1 or abs(two_j - round(two_j)) > 1e-12:
-        raise ModelError(f"spin j: got {j!r}; expected a positive half-integer (1/2, 1, 3/2, ...)")
+        raise ModelError(f"spin j: got {j!r}; expected {expected}")
+    j = float(j)
+    _dimension(int(round(two_j)) + 1, "2j + 1", copies=4)
     m = j - np.arange(int(round(two_j)) + 1)
     # <m+1|J+|m> = sqrt(j(j+1) - m(m+1)); J+ sits just above the diagonal in descending order
     jp = np.diag(np.sqrt(j * (j + 1) - m[1:] * (m[1:] + 1)), k=1).astype(complex)
@@ -103,9 +119,8 @@ def spin_operators(j: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def destroy(n: int) -> np.ndarray:
     """Truncated bosonic annihilation operator on Fock states |0>, ..., |n-1>."""
-    if int(n) < 1:
-        raise ModelError(f"boson cutoff: got {n!r}; expected an integer >= 1")
-    return np.diag(np.sqrt(np.arange(1, int(n))), k=1).astype(complex)
+    n = _dimension(n, "boson cutoff n")
+    return np.diag(np.sqrt(np.arange(1, n)), k=1).astype(complex)
 
 
 def create(n: int) -> np.ndarray:
@@ -115,7 +130,7 @@ def create(n: int) -> np.ndarray:
 
 def number(n: int) -> np.ndarray:
     """Number operator diag(0, 1, ..., n-1)."""
-    return np.diag(np.arange(int(n))).astype(complex)
+    return np.diag(np.arange(_dimension(n, "boson cutoff n"))).astype(complex)
 
 
 def dagger(x: Any) -> np.ndarray:
@@ -125,8 +140,14 @@ def dagger(x: Any) -> np.ndarray:
 
 def basis_projector(d: int, m: int, n: int | None = None) -> np.ndarray:
     """|m><n| in dimension d (|m><m| if n is None)."""
+    d = _dimension(d, "d")
+    m = positive_int(m, "m", minimum=0, expected=f"an index 0 <= m < {d}")
+    n = m if n is None else positive_int(n, "n", minimum=0, expected=f"an index 0 <= n < {d}")
+    for name, k in (("m", m), ("n", n)):
+        if k >= d:
+            raise ModelError(f"{name}: got {k}; expected an index 0 <= {name} < {d}")
     out = np.zeros((d, d), dtype=complex)
-    out[m, m if n is None else n] = 1.0
+    out[m, n] = 1.0
     return out
 
 
@@ -134,12 +155,21 @@ def kron(*ops: Any) -> np.ndarray:
     """Kronecker product of several operators, left to right."""
     if not ops:
         return np.ones((1, 1), dtype=complex)
-    return reduce(np.kron, [to_array(o, "operator") for o in ops])
+    arrs = [to_array(o, f"operator {k}") for k, o in enumerate(ops)]
+    size = 1
+    for a in arrs:
+        size *= max(1, a.size)
+    require_memory(COMPLEX_BYTES * size, "kron: the Kronecker product", "fewer or smaller factors")
+    return reduce(np.kron, arrs)
 
 
 def site_operator(op: Any, site: int, dims: Sequence[int]) -> np.ndarray:
     """Embed a single-site operator at position ``site`` of a chain with local dims ``dims``."""
-    dims = [int(d) for d in dims]
+    try:
+        dims = [positive_int(d, "dims") for d in dims]
+    except TypeError:
+        raise ModelError(f"dims: got {dims!r}; expected a sequence of integers >= 1") from None
+    site = positive_int(site, "site", minimum=0)
     if not 0 <= site < len(dims):
         raise ModelError(f"site: got {site}; expected 0 <= site < {len(dims)}")
     o = square(op, "op", dims[site])
@@ -148,6 +178,8 @@ def site_operator(op: Any, site: int, dims: Sequence[int]) -> np.ndarray:
 
 def parity(n_modes: int) -> np.ndarray:
     """Fermion parity (-1)^N on n_modes Jordan-Wigner qubits: sigma_z^{(x) n_modes}."""
+    n_modes = positive_int(n_modes, "n_modes", minimum=0)
+    _dimension(2**n_modes, "2^n_modes")
     return kron(*([sigma_z()] * n_modes)) if n_modes else np.ones((1, 1), dtype=complex)
 
 
@@ -157,8 +189,8 @@ def fermion_operators(n_modes: int) -> list[np.ndarray]:
     c_k = Z^{(x) k} (x) a (x) I^{(x)(n-k-1)} with a = |0><1| and Z = diag(1, -1) = (-1)^n,
     so that {c_j, c_k^dag} = delta_jk and {c_j, c_k} = 0.
     """
-    if int(n_modes) < 1:
-        raise ModelError(f"n_modes: got {n_modes!r}; expected an integer >= 1")
+    n_modes = positive_int(n_modes, "n_modes")
+    _dimension(2**n_modes, "2^n_modes", copies=n_modes)
     z, a, eye = sigma_z(), sigma_plus(), identity(2)
     return [kron(*([z] * k + [a] + [eye] * (n_modes - k - 1))) for k in range(n_modes)]
 
@@ -171,6 +203,9 @@ def bipartite_fermions(n_A: int, n_B: int) -> tuple[list[np.ndarray], list[np.nd
     number operators are then N_A = sum_k c_{A,k}^dag c_{A,k} = n_A-local (x) I, etc.
     Returns (c_A, c_B), each a list of (2^(n_A+n_B))-dimensional matrices.
     """
+    n_A = positive_int(n_A, "n_A")
+    n_B = positive_int(n_B, "n_B")
+    _dimension(2 ** (n_A + n_B), "2^(n_A + n_B)", copies=n_A + n_B)
     dA, dB = 2**n_A, 2**n_B
     cA = [np.kron(c, identity(dB)) for c in fermion_operators(n_A)]
     pA = parity(n_A)
@@ -182,6 +217,7 @@ def bipartite_fermions(n_A: int, n_B: int) -> tuple[list[np.ndarray], list[np.nd
 def embed(op: Any, dims: Sequence[int], side: str) -> np.ndarray:
     """Embed a local operator of A (``side="A"``) or B (``side="B"``) into A (x) B."""
     dA, dB = check_dims(dims)
+    _dimension(dA * dB, "d_A d_B")
     if side == "A":
         return np.kron(square(op, "op", dA), identity(dB))
     if side == "B":
@@ -189,14 +225,25 @@ def embed(op: Any, dims: Sequence[int], side: str) -> np.ndarray:
     raise ModelError(f"side: got {side!r}; expected 'A' or 'B'")
 
 
+def _matrix(op: Any) -> np.ndarray:
+    o = to_array(op, "op")
+    if o.ndim != 2 or 0 in o.shape:
+        raise ModelError(f"op: has shape {o.shape}; expected a non-empty matrix")
+    return o
+
+
 def embed_A(op: Any, d_B: int) -> np.ndarray:
     """op (x) I_B."""
-    return np.kron(to_array(op, "op"), identity(d_B))
+    o = _matrix(op)
+    _dimension(o.shape[0] * positive_int(d_B, "d_B"), "d_A d_B")
+    return np.kron(o, identity(d_B))
 
 
 def embed_B(op: Any, d_A: int) -> np.ndarray:
     """I_A (x) op."""
-    return np.kron(identity(d_A), to_array(op, "op"))
+    o = _matrix(op)
+    _dimension(o.shape[0] * positive_int(d_A, "d_A"), "d_A d_B")
+    return np.kron(identity(d_A), o)
 
 
 def commutator(a: Any, b: Any) -> np.ndarray:

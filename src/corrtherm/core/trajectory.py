@@ -18,6 +18,7 @@ import xarray as xr
 from ._validate import finite_real, to_array
 from .errors import DynamicsError, ModelError
 from .information import entropy_from_eigenvalues
+from .limits import COMPLEX_BYTES, require_memory
 from .model import Bipartite
 
 __all__ = ["trajectory_ledger"]
@@ -25,6 +26,15 @@ __all__ = ["trajectory_ledger"]
 #: Complex entries per batch of stacked states: bounds ledger memory (~64 MB) independently of
 #: the number of time points, while small systems are still processed in one vectorized block.
 BATCH_ENTRIES = 2**22
+
+
+def ledger_bytes(n: int, d_A: int, d_B: int, store_states: bool) -> int:
+    """Bytes the ledger of ``n`` save times holds: marginals rho_A, rho_B, ~16 float columns,
+    and with ``store_states`` every d x d state (d = d_A d_B)."""
+    per_time = COMPLEX_BYTES * (d_A * d_A + d_B * d_B) + 16 * 8
+    if store_states:
+        per_time += COMPLEX_BYTES * (d_A * d_B) ** 2
+    return int(n) * per_time
 
 
 def _check_model(model: Any) -> Bipartite:
@@ -98,6 +108,13 @@ class _Ledger:
         self._VT = np.ascontiguousarray(m.V.T).ravel()
         dA, dB = model.dims
         d = model.d
+        require_memory(
+            ledger_bytes(n, dA, dB, store_states),
+            f"the trajectory ({n} save times, d = {d}"
+            + (", store_states: every state kept)" if store_states else ")"),
+            "save fewer times (time.n_points)"
+            + (" or turn off store_states" if store_states else ""),
+        )
         self.cols = {k: np.zeros(n) for k in ("U", "E_A", "E_B", "E_V", "v", "S", "S_A", "S_B")}
         if model.has_numbers:
             self.cols["N_A"] = np.zeros(n)
@@ -187,6 +204,7 @@ class _Ledger:
         if not np.all(self.filled):
             missing = int(np.count_nonzero(~self.filled))
             raise DynamicsError(f"internal: {missing} save times were never filled by the solver")
+        _require_finite(self.cols, times)
         c, a = self.cols, self.alpha_A
         # U_A = Tr[rho_A H^_A] = Tr[rho_A H_A] + (1 - alpha_A) v, because Tr[rho_A Tr_B[V rho_B]]
         # = v (Eq. 5); likewise U_B. U_chi = Tr[chi V] = Tr[rho V] - v (Eq. 8).
@@ -227,6 +245,19 @@ class _Ledger:
         for k, u in units.items():
             ds[k].attrs["units"] = u
         return ds
+
+
+def _require_finite(cols: dict[str, np.ndarray], times: np.ndarray) -> None:
+    """No silent NaN: a trajectory whose ledger is not finite is an error, not a result."""
+    for name, v in cols.items():
+        bad = ~np.isfinite(v)
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise DynamicsError(
+                f"trajectory: {name} is {v[k]} at t = {times[k]:.6g}; the evolution lost all "
+                "precision (rates, energies or times too large for double precision; rescale "
+                "the units or shorten the time span)"
+            )
 
 
 def _batch_size(d: int) -> int:

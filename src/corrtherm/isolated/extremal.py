@@ -27,6 +27,7 @@ import numpy as np
 
 from ..core._validate import density_matrix, finite_real
 from ..core.errors import CorrthermError, FlowError, MissingDependencyError
+from ..core.limits import require_memory
 from ..core.model import Bipartite
 from ._inputs import _beta, _model
 from .correlated_states import thermal_marginals
@@ -212,9 +213,16 @@ def extremal_transfer(
     eigenbases (for degenerate marginals, one eigenbasis: a lower bound).
     """
     m = _model(model)
-    if direction not in (1, -1):
+    if isinstance(direction, bool | np.bool_) or direction not in (1, -1):
         raise FlowError(f"direction: got {direction!r}; expected +1 (into A) or -1 (out of A)")
     dA, dB = m.dims
+    # interior-point SDP solvers factor a dense KKT system over the 2 d^2 real unknowns of a
+    # Hermitian d x d variable (times two with the PPT constraint)
+    require_memory(
+        8 * (2 * m.d * m.d) ** 2 * (2 if ppt else 1),
+        f"extremal_transfer: the SDP over {m.d} x {m.d} states",
+        "use a smaller model" + (" or ppt=False" if ppt else ""),
+    )
     try:
         rA = _psd_projection(density_matrix(rho_A, "rho_A", dA))
         rB = _psd_projection(density_matrix(rho_B, "rho_B", dB))

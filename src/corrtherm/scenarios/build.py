@@ -14,9 +14,18 @@ from pydantic import ValidationError
 
 from ..core._validate import density_matrix
 from ..core.errors import CorrthermError, ScenarioError
+from ..core.limits import check_rate_scale, require_memory
 from ..core.model import Bipartite
 from ..core.states import gibbs_state, positivity_interval
+from ..core.trajectory import ledger_bytes
 from ..isolated.correlated_states import particle_exchange_coherence
+from ..open.evolution import (
+    EXACT_AUTO_MAX_D,
+    EXACT_MAX_D,
+    METHODS,
+    _check_tolerances,
+    solver_bytes,
+)
 from ..open.thermal import thermal_jumps
 from .expressions import (
     MAX_DIMENSION,
@@ -27,6 +36,7 @@ from .expressions import (
     evaluate_expression,
     parse_expression,
 )
+from .files import load_npy
 from .schema import BathSpec, SiteKind, StateSpec, _pydantic_message
 
 if TYPE_CHECKING:
@@ -221,16 +231,8 @@ def build_scenario(scen: Scenario, check_state: bool = True) -> BuiltScenario:
         path = Path(st.matrix)
         if not path.is_absolute():
             path = scen.base_dir / path
-        try:
-            rho0 = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise ScenarioError(f"{src}: state.matrix: cannot read {path} ({exc})") from None
-        if rho0.shape != (model.d, model.d):
-            raise ScenarioError(
-                f"{src}: state.matrix: {path} has shape {rho0.shape}; expected "
-                f"({model.d}, {model.d})"
-            )
-        rho0 = np.asarray(rho0, dtype=complex)
+        # the header is read first: a file claiming a huge shape is refused unread
+        rho0 = load_npy(path, (model.d, model.d), f"{src}: state.matrix")
     else:
         if st.matrix is not None:
             raise ScenarioError(f'{src}: state.matrix: only used with kind = "matrix"')
@@ -304,6 +306,8 @@ def build_scenario(scen: Scenario, check_state: bool = True) -> BuiltScenario:
                 jumps[side] = _bath_jumps(scen, space, model, bath, side)
     elif dyn.bath_A is not None or dyn.bath_B is not None:
         raise ScenarioError(f'{src}: dynamics.bath_A: baths need kind = "open"')
+    # what `run` would refuse, `check` and loading refuse too (same validators, same numbers)
+    _check_solver_options(scen, model, times.size, dyn.kind)
     return BuiltScenario(
         model=model,
         rho0=rho0,
@@ -346,10 +350,12 @@ def _bath_jumps(
 ) -> tuple[np.ndarray, ...]:
     where = f"dynamics.bath_{side}"
     if bath.jumps is not None:
-        return tuple(
+        jumps = tuple(
             _op(scen, space, j, f"{where}.jumps[{k}]", side, hermitian=False)
             for k, j in enumerate(bath.jumps)
         )
+        check_rate_scale(jumps, f"{scen.source}: {where}.jumps", ScenarioError)
+        return jumps
     if bath.beta is None:
         raise ScenarioError(
             f"{scen.source}: {where}.beta: missing; a thermal bath needs beta "
@@ -359,6 +365,47 @@ def _bath_jumps(
     gamma0 = _num(scen, bath.gamma0, f"{where}.gamma0")
     H = model.H_A if side == "A" else model.H_B
     try:
-        return tuple(thermal_jumps(H, beta, rate=bath.rate, gamma0=gamma0))
+        jumps = tuple(thermal_jumps(H, beta, rate=bath.rate, gamma0=gamma0))
     except CorrthermError as exc:
         raise ScenarioError(f"{scen.source}: {where}: {exc}") from None
+    check_rate_scale(jumps, f"{scen.source}: {where}.gamma0 = {gamma0:g}", ScenarioError)
+    return jumps
+
+
+def _check_solver_options(scen: Scenario, model: Bipartite, n_times: int, kind: str) -> None:
+    """[tolerances] and the memory of the run, validated as :func:`corrtherm.evolve` would."""
+    tol, src = scen.spec.tolerances, scen.source
+    if tol.method not in METHODS:
+        raise ScenarioError(
+            f"{src}: tolerances.method: got {tol.method!r}; expected one of "
+            f"{', '.join(repr(m) for m in METHODS)}"
+        )
+    try:
+        _check_tolerances(tol.rtol, tol.atol)
+    except CorrthermError as exc:
+        raise ScenarioError(f"{src}: tolerances.{exc}") from None
+    d = model.d
+    method = tol.method
+    if kind == "open" and method == "exact" and d > EXACT_MAX_D:
+        raise ScenarioError(
+            f"{src}: tolerances.method: 'exact' builds a dense d^2 x d^2 generator; allowed up "
+            f"to d = {EXACT_MAX_D}, here d = {d}; expected 'ode' or 'auto'"
+        )
+    if method == "auto":
+        method = "exact" if d <= EXACT_AUTO_MAX_D else "ode"
+    store = scen.spec.analyses.store_states
+    dA, dB = model.dims
+    need = ledger_bytes(n_times, dA, dB, store)
+    if store:  # results.nc splits the complex states into real and imaginary parts
+        need += ledger_bytes(n_times, dA, dB, True) - ledger_bytes(n_times, dA, dB, False)
+    if kind == "open":
+        need += solver_bytes(d, method)
+    require_memory(
+        need,
+        f"{src}: the run ({n_times} save times at d = {d}"
+        + (", store_states = true" if store else "")
+        + ")",
+        "save fewer times (time.n_points)"
+        + (" or set analyses.store_states = false" if store else "")
+        + " or use a smaller model",
+    )

@@ -11,6 +11,7 @@ import numpy as np
 import xarray as xr
 
 from ..core.errors import MissingDependencyError, ScenarioError
+from .files import atomic_write
 
 __all__ = ["write_results", "read_results", "netcdf_engine"]
 
@@ -43,8 +44,9 @@ def write_results(ds: xr.Dataset, path: str | Path) -> Path:
     """Write a run to NetCDF (see :func:`netcdf_engine`) atomically: complex variables are stored as
     ``NAME_re``/``NAME_im`` pairs, attrs that NetCDF cannot hold as JSON strings.
 
-    The file is written under a temporary name in the same directory and renamed at the end,
-    so an interrupted run never leaves a complete-looking file. Read back with
+    The file is written under a temporary name in the same directory and renamed at the end
+    (:func:`corrtherm.scenarios.files.atomic_write`), so an interrupted run never leaves a
+    complete-looking file and a symlink at ``path`` is replaced, never written through. Read back with
     :func:`read_results` (or ``xr.open_dataset``, which shows the split pairs).
     """
     path = Path(path)
@@ -56,14 +58,8 @@ def write_results(ds: xr.Dataset, path: str | Path) -> Path:
         else:
             out[name] = var
     out.attrs = {k: _netcdf_attr(v) for k, v in ds.attrs.items()}
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
-        out.to_netcdf(tmp, engine=netcdf_engine())
-        tmp.replace(path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    engine = netcdf_engine()
+    return atomic_write(path, lambda tmp: out.to_netcdf(tmp, engine=engine))
 
 
 def read_results(path: str | Path) -> xr.Dataset:

@@ -12,9 +12,11 @@ import contextlib
 import logging
 import math
 import os
+import shutil
 import sys
 import time
 import uuid
+import warnings
 from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,9 +27,11 @@ import numpy as np
 
 from ..core._version import package_version
 from ..core.errors import CorrthermError, SweepError
+from ..core.limits import require_memory
 from ..scenarios.load import load_scenario
 from ..scenarios.run import run_scenario, summarize
-from .spec import SweepSpec, make_spec
+from ._connect import check_main_guard, connect_scheduler, probe_scheduler
+from .spec import SweepSpec, make_spec, sweep_bytes
 from .store import (
     DONE,
     FAILED,
@@ -67,7 +71,10 @@ def _evaluate_chunk(
         params = {n: float(v) for n, v in zip(names, vals, strict=True)}
         t0 = time.perf_counter()
         try:
-            res = fn(params)
+            # a worker's warnings would reach the terminal ahead of the driver's messages
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = fn(params)
         except Exception as exc:  # a bad point must not stop the sweep
             out.append((idx, False, _error_message(exc), time.perf_counter() - t0))
             continue
@@ -167,24 +174,21 @@ def _meta_for(target: Any, fingerprint: str | None) -> tuple[Callable, dict[str,
 
 
 @contextlib.contextmanager
-def _client_for(client: Any, scheduler: str | None, workers: int | None):
+def _client_for(
+    client: Any, scheduler: str | None, workers: int | None, status: Callable[[str], Any]
+):
     if client is not None:
         yield client
         return
-    from distributed import Client, LocalCluster
+    from distributed import LocalCluster
 
     if scheduler:
-        try:
-            c = Client(scheduler, timeout="15s")
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise SweepError(
-                f"--scheduler: cannot connect to {scheduler!r} ({exc}); expected "
-                "the address of a running dask scheduler, e.g. tcp://host:8786"
-            ) from None
-        with c:
+        with connect_scheduler(scheduler) as c:
             yield c
         return
     n = workers if workers is not None else (os.cpu_count() or 1)
+    check_main_guard()
+    status(f"starting {n} local Dask worker{'s' if n != 1 else ''}…")
     # One single-threaded process per core: point functions are NumPy/GIL-bound.
     with (
         LocalCluster(
@@ -194,9 +198,15 @@ def _client_for(client: Any, scheduler: str | None, workers: int | None):
             dashboard_address=":0",
             silence_logs=logging.ERROR,
         ) as cluster,
-        Client(cluster) as c,
+        _local_client(cluster) as c,
     ):
         yield c
+
+
+def _local_client(cluster: Any) -> Any:
+    from distributed import Client
+
+    return Client(cluster)
 
 
 def run_sweep(
@@ -215,6 +225,7 @@ def run_sweep(
     flush_interval: float = 1.0,
     progress: bool | None = None,
     fingerprint: str | None = None,
+    status: Callable[[str], Any] | None = None,
 ) -> SweepResult:
     """Evaluate ``target`` at every point of a sweep on a dask cluster, resumably.
 
@@ -235,8 +246,23 @@ def run_sweep(
     progress : tqdm bar (``None``: only when stderr is a terminal).
     fingerprint : extra identity of a point function (e.g. a version string); changing it
         makes an existing store refuse the sweep.
+    status : called with one-line progress messages ("starting 2 local Dask workers…").
+
+    The local cluster starts worker processes that re-import the calling script: a script
+    must call ``run_sweep`` under ``if __name__ == "__main__":`` (checked; a clear
+    :class:`SweepError` otherwise). A ``scheduler`` must answer the Dask handshake within
+    ``CONNECT_TIMEOUT`` seconds; the memory of the whole grid is checked before anything is
+    allocated (:mod:`corrtherm.core.limits`).
     """
     spec = make_spec(grid, random, samples, seed)
+    require_memory(
+        sweep_bytes(spec),
+        f"the sweep's in-memory table ({spec.describe()} = {spec.size:,} points)",
+        "use fewer grid points or samples (or split the sweep into several stores)",
+    )
+    status = status if status is not None else (lambda _msg: None)
+    if client is None and not scheduler:
+        check_main_guard()
     if workers is not None and (
         isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
     ):
@@ -264,6 +290,10 @@ def run_sweep(
             "expected a picklable callable"
         ) from None
 
+    if scheduler and client is None:
+        status(f"connecting to the Dask scheduler at {scheduler}…")
+        probe_scheduler(scheduler)  # before the store exists: a bad address leaves nothing
+    created = not _store_exists(Path(store))
     st = _SweepStore(Path(store), spec, meta)
     todo_mask = st.status.ravel() == MISSING
     if retry_failed:
@@ -276,11 +306,17 @@ def run_sweep(
         if st.dirty:
             st.flush()
         if len(todo):
-            with _client_for(client, scheduler, workers) as c:
+            with _client_for(client, scheduler, workers, status) as c:
                 computed, lost = _drive(
                     c, fn, spec, st, table, todo, batch_size, flush_interval, progress, timing
                 )
         st.consolidate()
+    except BaseException:
+        st.close()
+        if created and computed == 0 and not np.any(st.status != MISSING):
+            # the cluster never ran a point: do not leave an empty store behind
+            shutil.rmtree(st.path, ignore_errors=True)
+        raise
     finally:
         st.close()
     s = st.status

@@ -12,7 +12,15 @@ import numpy as np
 
 from ..core.errors import SweepError
 
-__all__ = ["GridAxis", "RandomAxis", "SweepSpec", "parse_grid", "parse_random", "make_spec"]
+__all__ = [
+    "GridAxis",
+    "RandomAxis",
+    "SweepSpec",
+    "parse_grid",
+    "parse_random",
+    "make_spec",
+    "sweep_bytes",
+]
 
 _RESERVED = {"status", "error", "wall_time", "sample"}
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -65,7 +73,8 @@ class SweepSpec:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape))
+        # math.prod: exact for any size (np.prod wraps around past 2**63)
+        return math.prod(self.shape)
 
     def coords(self) -> dict[str, tuple[tuple[str, ...], np.ndarray]]:
         """Coordinate arrays: one per grid axis, or the sampled values along ``sample``."""
@@ -214,3 +223,16 @@ def make_spec(
     if samples is not None:
         raise SweepError(f"--samples: got {samples!r}; only meaningful with --random")
     return SweepSpec(grid=tuple(g))
+
+
+#: Summary values a scenario point stores (floats in memory, one array each); a lower bound.
+_SUMMARY_VALUES = 24
+
+
+def sweep_bytes(spec: SweepSpec) -> int:
+    """Bytes the driver holds for a sweep: the point table and coordinates (float64 per axis,
+    twice while the grid is meshed), status, wall time, error references and one float64 per
+    summary value for every point."""
+    n_axes = len(spec.names)
+    per_point = 8 * (3 * n_axes) + 1 + 8 + 8 + 8 * _SUMMARY_VALUES
+    return spec.size * per_point

@@ -192,6 +192,8 @@ class _SweepStore:
                 {"units": "s", "long_name": "wall time of the point function on its worker"},
             )
             if self.path.exists():
+                if _store_exists(self.path):
+                    return  # another sweep created it first: opening it reports "in use"
                 if any(self.path.iterdir()):
                     raise SweepError(
                         f"--store: {str(self.path)!r} exists and is not a sweep "
@@ -199,7 +201,12 @@ class _SweepStore:
                         "corrtherm sweep"
                     )
                 self.path.rmdir()
-            os.replace(tmp, self.path)
+            try:
+                os.replace(tmp, self.path)
+            except OSError:
+                if not _store_exists(self.path):  # not the start-up race: a real failure
+                    raise
+                return  # lost the race to another sweep that created the same store
             _fsync_dir(self.path.parent)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -419,9 +426,14 @@ class _SweepStore:
         return fd
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
-        with contextlib.suppress(OSError):
-            os.close(self._lock_fd)  # releases the flock
+        """Release the pool and the lock (idempotent: a closed fd number may be reused)."""
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.shutdown(wait=True)
+        fd, self._lock_fd = getattr(self, "_lock_fd", -1), -1
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)  # releases the flock
 
     def consolidate(self) -> None:
         import zarr
