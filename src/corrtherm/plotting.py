@@ -17,7 +17,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from .core.errors import SweepError
-from .scenarios.files import atomic_write
+from .scenarios.files import as_path, atomic_write
 from .sweeps.driver import open_sweep
 from .sweeps.store import DONE, FAILED
 
@@ -178,6 +178,10 @@ def plot_sweep(
         matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
+    if out is not None:
+        out = as_path(out, "out", SweepError)
+    if var is not None and not isinstance(var, str):
+        raise SweepError(f"--var: got {type(var).__name__}; expected a variable name")
     ds = open_sweep(store)
     nums = _numeric_vars(ds) + ["wall_time"]
     if var is None:  # the first physically meaningful variable that has values

@@ -74,19 +74,45 @@ def finite_real(
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
     if not is_real_number(value):
-        raise error(f"{name}: got {value!r}; expected {expected}")
+        raise error(f"{name}: got {describe_value(value)}; expected {expected}")
     try:
         v = float(value)
     except (TypeError, ValueError, OverflowError):
-        raise error(f"{name}: got {value!r}; expected {expected}") from None
+        raise error(f"{name}: got {describe_value(value)}; expected {expected}") from None
     if not np.isfinite(v):
-        raise error(f"{name}: got {value!r}; expected {expected}")
+        raise error(f"{name}: got {describe_value(value)}; expected {expected}")
     return v
+
+
+def describe_value(value: Any, limit: int = 60) -> str:
+    """A short one-line rendering of a user's value for error messages (arrays by shape)."""
+    if isinstance(value, np.ndarray):
+        if value.ndim == 0:
+            return repr(value[()])
+        return f"an array of shape {value.shape}"
+    if isinstance(value, list | tuple) and len(repr(value)) > limit:
+        return f"a {type(value).__name__} of length {len(value)}"
+    text = " ".join(repr(value).split())
+    if type(value).__repr__ is object.__repr__:
+        return f"a {type(value).__name__} object"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def is_real_number(value: Any) -> bool:
     """True for real numbers (int, float, NumPy real scalars), False for bool, str, complex."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+
+
+def tolerance(
+    value: Any, name: str = "tol", error: type[Exception] = ModelError, upper: float = 1.0
+) -> float:
+    """A tolerance: a finite real number with 0 <= value < ``upper``."""
+    t = finite_real(value, name, error, f"a tolerance 0 <= {name} < {upper:g}")
+    if not 0 <= t < upper:
+        raise error(
+            f"{name}: got {describe_value(value)}; expected a tolerance 0 <= {name} < {upper:g}"
+        )
+    return t
 
 
 def positive_int(
@@ -102,17 +128,17 @@ def positive_int(
     if isinstance(value, np.ndarray) and value.ndim == 0:
         value = value[()]
     if not is_real_number(value):
-        raise error(f"{name}: got {value!r}; expected {what}")
+        raise error(f"{name}: got {describe_value(value)}; expected {what}")
     try:
         f = float(value)
         ok = math.isfinite(f) and f == int(value)
     except (TypeError, ValueError, OverflowError):
         ok = False
     if not ok:
-        raise error(f"{name}: got {value!r}; expected {what}")
+        raise error(f"{name}: got {describe_value(value)}; expected {what}")
     n = int(value)
     if n < minimum:
-        raise error(f"{name}: got {value!r}; expected {what}")
+        raise error(f"{name}: got {describe_value(value)}; expected {what}")
     return n
 
 
@@ -148,10 +174,12 @@ def check_dims(dims: Any, d: int | None = None, name: str = "dims") -> tuple[int
         ok = all(is_real_number(v) and float(v) == int(v) for v in dims)
     except (TypeError, ValueError, OverflowError):
         raise ModelError(
-            f"{name}: got {dims!r}; expected a pair of positive integers (d_A, d_B)"
+            f"{name}: got {describe_value(dims)}; expected a pair of positive integers (d_A, d_B)"
         ) from None
     if not ok or dA < 1 or dB < 1:
-        raise ModelError(f"{name}: got {dims!r}; expected a pair of positive integers (d_A, d_B)")
+        raise ModelError(
+            f"{name}: got {describe_value(dims)}; expected a pair of positive integers (d_A, d_B)"
+        )
     if d is not None and dA * dB != d:
         raise ModelError(
             f"{name}: d_A * d_B = {dA} * {dB} = {dA * dB} does not match the matrix dimension {d}"
@@ -166,6 +194,9 @@ def density_matrix(
 
     The tolerance ``tol`` applies to |Tr rho - 1| and to the most negative eigenvalue.
     """
+    tol = tolerance(tol, "tol", StateError)
+    if dim is not None:
+        dim = positive_int(dim, "dim", StateError)
     arr = to_array(rho, name)
     if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] == 0:
         raise StateError(f"{name}: has shape {arr.shape}; expected a square density matrix")

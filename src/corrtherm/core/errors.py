@@ -9,7 +9,16 @@ from __future__ import annotations
 
 
 class CorrthermError(ValueError):
-    """Base class of all corrtherm input errors."""
+    """Base class of all corrtherm input errors.
+
+    The message is kept on one line (runs of whitespace, e.g. from the repr of an array, are
+    collapsed), so that it reads the same in a traceback, a log and on the command line.
+    """
+
+    def __init__(self, *args: object) -> None:
+        if len(args) == 1 and isinstance(args[0], str):
+            args = (" ".join(args[0].split()),)
+        super().__init__(*args)
 
 
 class ModelError(CorrthermError):

@@ -8,6 +8,7 @@ annihilation operator is a = |0><1| (identical to ``qutip.destroy(2)``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from functools import reduce
 from typing import Any
@@ -55,6 +56,14 @@ def _dimension(n: Any, name: str, copies: int = 1) -> int:
         copies * COMPLEX_BYTES * d * d, f"{name} = {n}: {what} of {d} x {d}", f"a smaller {name}"
     )
     return d
+
+
+def _modes(n: Any, name: str, copies: int = 1, minimum: int = 1) -> int:
+    """A number of qubit modes n whose 2^n x 2^n matrices fit the memory limit (2^n is never
+    formed for absurd n: 2**(10**12) alone would take minutes and gigabytes)."""
+    n = positive_int(n, name, minimum=minimum)
+    _dimension(2 ** min(n, 64), f"2^{name}" if n <= 64 else f"2^{name} (n = {n})", copies)
+    return n
 
 
 def identity(d: int) -> np.ndarray:
@@ -135,7 +144,7 @@ def number(n: int) -> np.ndarray:
 
 def dagger(x: Any) -> np.ndarray:
     """Hermitian conjugate."""
-    return to_array(x, "operator").conj().T
+    return _matrix(x).conj().T
 
 
 def basis_projector(d: int, m: int, n: int | None = None) -> np.ndarray:
@@ -156,9 +165,12 @@ def kron(*ops: Any) -> np.ndarray:
     if not ops:
         return np.ones((1, 1), dtype=complex)
     arrs = [to_array(o, f"operator {k}") for k, o in enumerate(ops)]
-    size = 1
-    for a in arrs:
-        size *= max(1, a.size)
+    for k, a in enumerate(arrs):
+        if a.size == 0:
+            raise ModelError(f"operator {k}: is empty; expected a non-empty matrix")
+    # in logs first: the exact size of 10^6 factors would itself be a huge integer
+    bits = sum(math.log2(max(1, a.size)) for a in arrs)
+    size = 2**80 if bits > 80 else math.prod(max(1, a.size) for a in arrs)
     require_memory(COMPLEX_BYTES * size, "kron: the Kronecker product", "fewer or smaller factors")
     return reduce(np.kron, arrs)
 
@@ -178,8 +190,7 @@ def site_operator(op: Any, site: int, dims: Sequence[int]) -> np.ndarray:
 
 def parity(n_modes: int) -> np.ndarray:
     """Fermion parity (-1)^N on n_modes Jordan-Wigner qubits: sigma_z^{(x) n_modes}."""
-    n_modes = positive_int(n_modes, "n_modes", minimum=0)
-    _dimension(2**n_modes, "2^n_modes")
+    n_modes = _modes(n_modes, "n_modes", minimum=0)
     return kron(*([sigma_z()] * n_modes)) if n_modes else np.ones((1, 1), dtype=complex)
 
 
@@ -189,7 +200,7 @@ def fermion_operators(n_modes: int) -> list[np.ndarray]:
     c_k = Z^{(x) k} (x) a (x) I^{(x)(n-k-1)} with a = |0><1| and Z = diag(1, -1) = (-1)^n,
     so that {c_j, c_k^dag} = delta_jk and {c_j, c_k} = 0.
     """
-    n_modes = positive_int(n_modes, "n_modes")
+    n_modes = _modes(n_modes, "n_modes")
     _dimension(2**n_modes, "2^n_modes", copies=n_modes)
     z, a, eye = sigma_z(), sigma_plus(), identity(2)
     return [kron(*([z] * k + [a] + [eye] * (n_modes - k - 1))) for k in range(n_modes)]
@@ -203,9 +214,9 @@ def bipartite_fermions(n_A: int, n_B: int) -> tuple[list[np.ndarray], list[np.nd
     number operators are then N_A = sum_k c_{A,k}^dag c_{A,k} = n_A-local (x) I, etc.
     Returns (c_A, c_B), each a list of (2^(n_A+n_B))-dimensional matrices.
     """
-    n_A = positive_int(n_A, "n_A")
-    n_B = positive_int(n_B, "n_B")
-    _dimension(2 ** (n_A + n_B), "2^(n_A + n_B)", copies=n_A + n_B)
+    n_A = _modes(n_A, "n_A")
+    n_B = _modes(n_B, "n_B")
+    _modes(n_A + n_B, "n_A + n_B", copies=min(n_A + n_B, 64))
     dA, dB = 2**n_A, 2**n_B
     cA = [np.kron(c, identity(dB)) for c in fermion_operators(n_A)]
     pA = parity(n_A)
@@ -218,6 +229,8 @@ def embed(op: Any, dims: Sequence[int], side: str) -> np.ndarray:
     """Embed a local operator of A (``side="A"``) or B (``side="B"``) into A (x) B."""
     dA, dB = check_dims(dims)
     _dimension(dA * dB, "d_A d_B")
+    if not isinstance(side, str) or side not in ("A", "B"):
+        raise ModelError(f"side: got {side!r}; expected 'A' or 'B'")
     if side == "A":
         return np.kron(square(op, "op", dA), identity(dB))
     if side == "B":
@@ -246,15 +259,22 @@ def embed_B(op: Any, d_A: int) -> np.ndarray:
     return np.kron(identity(d_A), o)
 
 
+def _pair(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
+    A, B = square(a, "a"), square(b, "b")
+    if A.shape != B.shape:
+        raise ModelError(f"a, b: have shapes {A.shape} and {B.shape}; expected equal shapes")
+    return A, B
+
+
 def commutator(a: Any, b: Any) -> np.ndarray:
     """[a, b] = ab - ba."""
-    a, b = to_array(a, "a"), to_array(b, "b")
+    a, b = _pair(a, b)
     return a @ b - b @ a
 
 
 def anticommutator(a: Any, b: Any) -> np.ndarray:
     """{a, b} = ab + ba."""
-    a, b = to_array(a, "a"), to_array(b, "b")
+    a, b = _pair(a, b)
     return a @ b + b @ a
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ._validate import finite_real, to_array
+from ._validate import describe_value, finite_real, to_array
 from .errors import DynamicsError, ModelError
 from .information import entropy_from_eigenvalues
 from .limits import COMPLEX_BYTES, require_memory
@@ -45,9 +45,14 @@ def _check_model(model: Any) -> Bipartite:
 
 def _check_times(times: Any) -> np.ndarray:
     try:
-        t = np.asarray(times, dtype=float).reshape(-1)
+        raw = np.asarray(times)
+        if raw.dtype.kind not in "iuf":
+            raise TypeError
+        t = np.asarray(raw, dtype=float).reshape(-1)
     except (TypeError, ValueError):
-        raise DynamicsError(f"times: got {times!r}; expected a 1-D array of real numbers") from None
+        raise DynamicsError(
+            f"times: got {describe_value(times)}; expected a 1-D array of real numbers"
+        ) from None
     if t.size == 0:
         raise DynamicsError("times: is empty; expected at least one time point")
     if not np.all(np.isfinite(t)):
@@ -295,6 +300,11 @@ def trajectory_ledger(
     t = _check_times(times)
     d = model.d
     led = _Ledger(model, t.size, alpha_A=a, store_states=store_states)
+    if states is None or isinstance(states, str | bytes | int | float | complex):
+        raise DynamicsError(
+            f"states: got {type(states).__name__}; expected an array of shape (len(times), d, d) "
+            "or an iterable of d x d states"
+        )
     if isinstance(states, np.ndarray) or hasattr(states, "full"):
         arr = to_array(states, "states") if not isinstance(states, np.ndarray) else states
         if arr.shape != (t.size, d, d):
@@ -306,7 +316,13 @@ def trajectory_ledger(
             led.add(slice(s, min(s + step, t.size)), arr[s : s + step])
     else:
         count = 0
-        for i, rho in enumerate(states):
+        try:
+            items = iter(states)
+        except TypeError:
+            raise DynamicsError(
+                f"states: got {type(states).__name__}; expected an array or iterable of states"
+            ) from None
+        for i, rho in enumerate(items):
             if i >= t.size:
                 raise DynamicsError(f"states: yields more than len(times) = {t.size} states")
             r = to_array(rho, f"states[{i}]")

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..core._validate import density_matrix, finite_real
+from ..core._validate import density_matrix, finite_real, is_real_number
 from ..core.errors import CorrthermError, FlowError, MissingDependencyError
 from ..core.limits import require_memory
 from ..core.model import Bipartite
@@ -99,7 +99,7 @@ def transfer_operator(model: Bipartite, t: float, quantity: str = "particles") -
     X_A = N_A (x) I for ``"particles"``, H_A (x) I (bare local energy, Eq. 22) for ``"energy"``.
     """
     m = _model(model)
-    if quantity not in _QUANTITIES:
+    if not isinstance(quantity, str) or quantity not in _QUANTITIES:
         raise FlowError(f"quantity: got {quantity!r}; expected one of {_QUANTITIES}")
     if quantity == "particles" and not m.has_numbers:
         raise FlowError("quantity: 'particles' needs number operators; the model has none")
@@ -213,7 +213,7 @@ def extremal_transfer(
     eigenbases (for degenerate marginals, one eigenbasis: a lower bound).
     """
     m = _model(model)
-    if isinstance(direction, bool | np.bool_) or direction not in (1, -1):
+    if not is_real_number(direction) or direction not in (1, -1):
         raise FlowError(f"direction: got {direction!r}; expected +1 (into A) or -1 (out of A)")
     dA, dB = m.dims
     # interior-point SDP solvers factor a dense KKT system over the 2 d^2 real unknowns of a

@@ -17,17 +17,35 @@ It is independent of the integrator: any step loop can call :meth:`ProgressGuard
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
 from ..core.errors import DynamicsError
 
-__all__ = ["ProgressGuard", "MAX_ODE_STEPS"]
+__all__ = ["ProgressGuard", "MAX_ODE_STEPS", "max_ode_steps"]
 
-#: Largest number of accepted steps an ODE integration may take (or be projected to take).
-MAX_ODE_STEPS = 5_000_000
+#: Largest number of accepted steps an ODE integration may take (or be projected to take);
+#: normal runs take 10^2-10^4. Override with the environment variable CORRTHERM_MAX_ODE_STEPS.
+MAX_ODE_STEPS = 500_000
+#: Environment variable overriding MAX_ODE_STEPS.
+ENV_VAR = "CORRTHERM_MAX_ODE_STEPS"
 #: Consecutive steps the projection must exceed MAX_ODE_STEPS before the guard stops the run.
 PATIENCE = 25
+
+
+def max_ode_steps() -> int:
+    """MAX_ODE_STEPS, or the integer in the environment variable CORRTHERM_MAX_ODE_STEPS."""
+    text = os.environ.get(ENV_VAR, "").strip()
+    if not text:
+        return MAX_ODE_STEPS
+    try:
+        n = int(float(text))
+    except (ValueError, OverflowError):
+        n = 0
+    if n < 1:
+        raise DynamicsError(f"{ENV_VAR}: got {text!r}; expected a positive number of steps")
+    return n
 
 
 class ProgressGuard:
@@ -37,12 +55,13 @@ class ProgressGuard:
         self,
         t0: float,
         t_end: float,
-        max_steps: int = MAX_ODE_STEPS,
+        max_steps: int | None = None,
         patience: int = PATIENCE,
         hint: str = "",
     ):
         self.t0, self.t_end = float(t0), float(t_end)
-        self.max_steps, self.patience = int(max_steps), int(patience)
+        self.max_steps = max_ode_steps() if max_steps is None else int(max_steps)
+        self.patience = int(patience)
         self.hint = hint
         self.steps = 0
         self._strikes = 0
@@ -64,11 +83,10 @@ class ProgressGuard:
         if self._strikes >= self.patience or self.steps > self.max_steps:
             more = f"{remaining / h:.3g}" if h > 0 else "infinitely many"
             raise DynamicsError(
-                f"ODE: the step size collapsed to {h:.3g} at t = {t:.6g} of "
-                f"[{self.t0:.6g}, {self.t_end:.6g}] (span {span:.3g}): finishing would take "
-                f"{more} more steps, over the limit of {self.max_steps:,}; the problem is too "
-                "stiff for the explicit solver (rates far above the other energy scales) or "
-                "the tolerances are below double precision" + self._hint()
+                f"ODE: the step size collapsed to {h:.3g} at t = {t:.6g} (time span "
+                f"{span:.3g}): finishing would take {more} more steps, over the limit of "
+                f"{self.max_steps:,} ({ENV_VAR}); the generator is too stiff for the explicit "
+                "solver (rates far above the other energy scales)" + self._hint()
             )
 
     def _hint(self) -> str:

@@ -57,10 +57,7 @@ from ._kernels import (
 
 __all__ = ["LocalGenerator"]
 
-_STIFF_HINT = (
-    "use smaller rates or a shorter t_final, looser tolerances (rtol >= 1e-10), or "
-    "method='exact' (d <= 48)"
-)
+_STIFF_HINT = "use smaller rates, a shorter time span, or method='exact' (d <= 48)"
 
 
 class LocalGenerator:

@@ -163,6 +163,8 @@ def format_validation_error(exc: ValidationError, root: type[BaseModel]) -> str:
             e["type"].endswith("_type") for _, e in fitting
         ):
             kinds = sorted({_kind_word(b) for b, _ in fitting})
+            if kinds == ["a number", "a string"]:
+                kinds = ["a number or an expression in quotes"]
             text = f"got {_toml(value)}; expected {' or '.join(kinds)}"
             if isinstance(value, bool):
                 text += " (booleans are not numbers)"
@@ -201,9 +203,9 @@ def _plain(msg: str) -> str:
 
 
 def _kind_word(branch: str | None) -> str:
-    return {
-        "float": "a number",
-        "int": "an integer",
-        "str": "a string (a number or an expression in quotes)",
-        "bool": "true or false",
-    }.get(str(branch), str(branch))
+    words = {"float": "a number", "int": "an integer", "str": "a string", "bool": "true or false"}
+    if branch in words:
+        return words[str(branch)]
+    if branch and branch.startswith("list"):
+        return "an array"
+    return "a table"

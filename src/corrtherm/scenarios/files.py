@@ -28,10 +28,19 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import ScenarioError
+from ..core._validate import describe_value
+from ..core.errors import CorrthermError, ScenarioError
 from ..core.limits import require_memory
 
-__all__ = ["atomic_write", "OutputDir", "load_npy", "npy_header", "MANIFEST", "RUN_OUTPUTS"]
+__all__ = [
+    "as_path",
+    "atomic_write",
+    "OutputDir",
+    "load_npy",
+    "npy_header",
+    "MANIFEST",
+    "RUN_OUTPUTS",
+]
 
 #: Name of the manifest of files corrtherm wrote into an output directory.
 MANIFEST = ".corrtherm-manifest.json"
@@ -39,6 +48,15 @@ MANIFEST = ".corrtherm-manifest.json"
 RUN_OUTPUTS = ("results.nc", "energy.png", "currents.png", "information.png", "flows.png")
 # temporary files of atomic_write (and of version 0.1: ".results.nc.partial")
 _PARTIAL = re.compile(r"^\.[^/]+\.partial$")
+
+
+def as_path(value: Any, name: str, error: type[CorrthermError] = ScenarioError) -> Path:
+    """A user's path argument (str or os.PathLike) as a Path; anything else is ``error``."""
+    if isinstance(value, str | os.PathLike) and not isinstance(value, bytes):
+        p = Path(value)
+        if str(p) and "\x00" not in str(p):
+            return p
+    raise error(f"{name}: got {describe_value(value)}; expected a file or directory path")
 
 
 def atomic_write(path: str | Path, write: Callable[[Path], Any]) -> Path:

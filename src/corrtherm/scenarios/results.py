@@ -11,7 +11,7 @@ import numpy as np
 import xarray as xr
 
 from ..core.errors import MissingDependencyError, ScenarioError
-from .files import atomic_write
+from .files import as_path, atomic_write
 
 __all__ = ["write_results", "read_results", "netcdf_engine"]
 
@@ -49,7 +49,9 @@ def write_results(ds: xr.Dataset, path: str | Path) -> Path:
     complete-looking file and a symlink at ``path`` is replaced, never written through. Read back with
     :func:`read_results` (or ``xr.open_dataset``, which shows the split pairs).
     """
-    path = Path(path)
+    if not isinstance(ds, xr.Dataset):
+        raise ScenarioError(f"ds: got {type(ds).__name__}; expected an xarray.Dataset of a run")
+    path = as_path(path, "path")
     out = xr.Dataset(coords={k: v for k, v in ds.coords.items()})
     for name, var in ds.data_vars.items():
         if np.iscomplexobj(var.values):
@@ -64,11 +66,15 @@ def write_results(ds: xr.Dataset, path: str | Path) -> Path:
 
 def read_results(path: str | Path) -> xr.Dataset:
     """Load a results file written by :func:`write_results`, recombining complex variables."""
-    path = Path(path)
+    path = as_path(path, "path")
     if not path.is_file():
         raise ScenarioError(f"{path}: results file not found")
-    with xr.open_dataset(path) as f:
-        ds = f.load()
+    try:
+        with xr.open_dataset(path) as f:
+            ds = f.load()
+    except (OSError, ValueError) as exc:  # not NetCDF, truncated, unreadable
+        msg = " ".join(str(exc).split())[:200]
+        raise ScenarioError(f"{path}: cannot read as a results file ({msg})") from None
     for name in [n for n in ds.data_vars if str(n).endswith("_re")]:
         base = str(name)[:-3]
         if f"{base}_im" in ds:

@@ -76,6 +76,13 @@ def run_scenario(
     c, c_min, c_max (when a correlation operator is used) and wall_time_s.
     """
     t0 = time.perf_counter()
+    from .load import Scenario  # load imports build, which imports this module's siblings
+
+    if not isinstance(scenario, Scenario):
+        raise ScenarioError(
+            f"scenario: got {type(scenario).__name__}; expected a corrtherm.Scenario "
+            "(from load_scenario)"
+        )
     b = build_scenario(scenario)
     spec = scenario.spec
     try:
@@ -142,6 +149,11 @@ def summarize(ds: xr.Dataset) -> dict[str, float | str]:
     energy_flow (isolated runs with reference beta/mu), residual_ledger, residual_energy_balance, n_steps,
     n_rhs, wall_time_s.
     """
+
+    if not isinstance(ds, xr.Dataset) or "time" not in ds.dims or ds.sizes["time"] < 1:
+        raise ScenarioError(
+            f"ds: got {type(ds).__name__}; expected the trajectory Dataset of a run"
+        )
 
     def delta(name: str) -> float:
         if name not in ds:

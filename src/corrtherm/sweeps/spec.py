@@ -172,6 +172,11 @@ def _axes(items: Any, parse: Callable[[str], Any], kind: type, field_: str) -> l
         items = [items]
     if isinstance(items, Mapping):
         items = [(k, *v) if isinstance(v, Sequence) else (k, v) for k, v in items.items()]
+    if not isinstance(items, Sequence | set | tuple) or isinstance(items, bytes):
+        raise SweepError(
+            f"{field_}: got {type(items).__name__}; expected a list of strings like "
+            f"{'NAME=START:STOP:NUM' if kind is GridAxis else 'NAME=LOW:HIGH'}"
+        )
     out = []
     for it in items:
         if isinstance(it, kind):

@@ -120,8 +120,13 @@ class _SweepStore:
         if not _store_exists(path):
             self._create(meta)
         self.zstore = _durable_store(path)
-        self.group = zarr.open_group(self.zstore, mode="r+", use_consolidated=False)
-        self._check_compatible(meta)
+        try:
+            self.group = zarr.open_group(self.zstore, mode="r+", use_consolidated=False)
+            self._check_compatible(meta)
+        except SweepError:
+            raise
+        except Exception as exc:  # a damaged or foreign store: metadata zarr cannot decode
+            raise unreadable_store(path, exc) from None
         self._lock_fd = self._lock()
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="sweep-store")
         try:
@@ -136,7 +141,12 @@ class _SweepStore:
             self.dirty: set[tuple[int, ...]] = set()
             self._handles: dict[str, Any] = {}
             self.flush_time = 0.0
-            self.repaired = self._load()
+            try:
+                self.repaired = self._load()
+            except SweepError:
+                raise
+            except Exception as exc:
+                raise unreadable_store(path, exc) from None
         except BaseException:
             self.close()
             raise
@@ -447,6 +457,16 @@ class _SweepStore:
 def _is_number(v: Any) -> bool:
     return isinstance(v, int | float | np.integer | np.floating | np.bool_) and not isinstance(
         v, complex
+    )
+
+
+def unreadable_store(path: Path, exc: BaseException) -> SweepError:
+    """The one-line error for a store whose metadata cannot be decoded."""
+    msg = " ".join(str(exc).split())[:200] or type(exc).__name__
+    return SweepError(
+        f"--store {str(path)!r}: cannot read the sweep store ({type(exc).__name__}: {msg}); "
+        "expected a DIR.zarr made by corrtherm sweep (move the damaged store away and start "
+        "a new --store)"
     )
 
 
