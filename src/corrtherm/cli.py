@@ -16,7 +16,14 @@ from typing import Annotated, Any
 
 import typer
 
-from .console import MemoryLimit, NaturalHelp, handled, run_app, set_memory_limit
+from .console import (
+    MemoryLimit,
+    NaturalHelp,
+    NaturalHelpGroup,
+    handled,
+    run_app,
+    set_memory_limit,
+)
 from .core.errors import ScenarioError
 
 __all__ = ["app", "main"]
@@ -28,6 +35,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=NaturalHelpGroup,
 )
 
 

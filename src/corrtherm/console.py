@@ -30,11 +30,35 @@ from typing import Annotated, Any
 
 import click
 import typer
+import typer.core
 
 from .core.errors import CorrthermError
 from .core.limits import ENV_VAR, parse_size
 
-__all__ = ["handled", "run_app", "NaturalHelp", "MemoryLimit", "set_memory_limit"]
+__all__ = [
+    "handled",
+    "run_app",
+    "NaturalHelp",
+    "NaturalHelpGroup",
+    "MemoryLimit",
+    "set_memory_limit",
+]
+
+# typer >= 0.2x vendors its own copy of click: catch the exception classes of both
+_CLICKS = [click]
+with contextlib.suppress(ImportError):
+    from typer import _click as _vendored_click
+
+    _CLICKS.append(_vendored_click)
+
+def _classes(name: str, *extra: type) -> tuple[type, ...]:
+    found = {getattr(m.exceptions, name, None) for m in _CLICKS} | set(extra)
+    return tuple(c for c in found if isinstance(c, type))
+
+
+_USAGE_ERRORS = _classes("ClickException")
+_ABORTS = _classes("Abort", typer.Abort)
+_EXITS = _classes("Exit", typer.Exit)
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
@@ -129,7 +153,7 @@ def _boundary(fn: Callable[[], Any]) -> Any:
         with _held_back() as (caught, buf):
             try:
                 result = fn()
-            except (typer.Exit, click.exceptions.ClickException, click.exceptions.Abort):
+            except (*_EXITS, *_USAGE_ERRORS, *_ABORTS):
                 raise
             except CorrthermError as exc:
                 raise _fail(str(exc)) from None
@@ -171,23 +195,43 @@ def set_memory_limit(value: str | None) -> None:
         os.environ[ENV_VAR] = value
 
 
+def _natural(params: list[Any]) -> None:
+    for p in params:
+        if isinstance(p, typer.core.TyperArgument):
+            label = p.metavar or str(p.name).upper()
+            p.display_type_rich = lambda ctx=None: None  # type: ignore[method-assign]
+            p._usage_display_name = (  # type: ignore[attr-defined]
+                (lambda label=label: label) if p.required else (lambda label=label: f"[{label}]")
+            )
+        elif isinstance(p, typer.core.TyperOption) and (p.is_flag or p.count):
+            p.display_type_rich = lambda ctx=None: None  # type: ignore[method-assign]
+
+
 class NaturalHelp(typer.core.TyperCommand):
     """Help that reads like a man page: ``corrtherm run [OPTIONS] [SCENARIO]``, ``--force``
     without a ``<bool>``, ``--grid NAME=START:STOP:NUM`` instead of ``<list[str]>``."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for p in self.params:
-            if isinstance(p, click.Argument):
-                label = p.metavar or str(p.name).upper()
-                p.display_type_rich = lambda ctx=None: None  # type: ignore[method-assign]
-                p._usage_display_name = (  # type: ignore[attr-defined]
-                    (lambda label=label: label)
-                    if p.required
-                    else (lambda label=label: f"[{label}]")
-                )
-            elif isinstance(p, click.Option) and (p.is_flag or p.count):
-                p.display_type_rich = lambda ctx=None: None  # type: ignore[method-assign]
+        _natural(self.params)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        opt = super().get_help_option(ctx)
+        _natural([opt] if opt is not None else [])
+        return opt
+
+
+class NaturalHelpGroup(typer.core.TyperGroup):
+    """The same for ``corrtherm --help``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _natural(self.params)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        opt = super().get_help_option(ctx)
+        _natural([opt] if opt is not None else [])
+        return opt
 
 
 _MEMORY_HELP = (
@@ -199,8 +243,11 @@ MemoryLimit = Annotated[
 ]
 
 
-def _one_line_usage_error(exc: click.exceptions.ClickException) -> int:
+def _one_line_usage_error(exc: Any) -> int:
     """A usage error (unknown option, bad value) as one line, with where to find help."""
+    if type(exc).__name__ == "NoArgsIsHelpError":  # `corrtherm` alone: the help is the answer
+        exc.show()
+        return int(exc.exit_code)
     ctx = getattr(exc, "ctx", None)
     where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
     typer.echo(f"error: {' '.join(exc.format_message().split())}{where}", err=True)
@@ -211,13 +258,13 @@ def run_app(app: typer.Typer) -> int:
     """Run the typer app; every way out is an exit status (see the module docstring)."""
     try:
         code = app(standalone_mode=False)
-    except click.exceptions.ClickException as exc:
+    except _USAGE_ERRORS as exc:
         return _one_line_usage_error(exc)
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except (*_ABORTS, KeyboardInterrupt):
         typer.echo("error: interrupted", err=True)
         return EXIT_INTERRUPTED
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
+    except _EXITS as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
     except Exception as exc:  # outside any command (option parsing, callbacks): still one line
         return _internal_error(exc)
     return code if isinstance(code, int) else 0

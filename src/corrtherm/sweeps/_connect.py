@@ -53,12 +53,13 @@ def _recv(sock: socket.socket, n: int, deadline: float) -> bytes:
     return data
 
 
-def probe_scheduler(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
+def probe_scheduler(address: str, timeout: float | None = None) -> None:
     """Raise :class:`SweepError` unless a Dask scheduler answers at ``address`` in time.
 
     Only ``tcp://`` (or scheme-less ``host:port``) addresses are probed; other transports
     (``tls://``, ``ws://``, ``ucx://``) are left to :func:`connect_scheduler`'s time bound.
     """
+    timeout = CONNECT_TIMEOUT if timeout is None else timeout
     where = f"--scheduler {address!r}"
     if not isinstance(address, str) or not address.strip():
         raise SweepError(f"{where}: empty address; {_EXPECTED}")
@@ -92,10 +93,11 @@ def probe_scheduler(address: str, timeout: float = CONNECT_TIMEOUT) -> None:
 
 
 @contextlib.contextmanager
-def connect_scheduler(address: str, timeout: float = CONNECT_TIMEOUT) -> Iterator[Any]:
+def connect_scheduler(address: str, timeout: float | None = None) -> Iterator[Any]:
     """A ``distributed.Client`` for ``address``, or :class:`SweepError` within ~2 x timeout."""
     from distributed import Client
 
+    timeout = CONNECT_TIMEOUT if timeout is None else timeout
     box: dict[str, Any] = {}
 
     def connect() -> None:
