@@ -511,3 +511,16 @@ def test_memory_limit_option_and_environment_variable(tmp_path, monkeypatch):
     one_line_error(invoke("check", "xx-chain-two-baths"), "memory limit", "set by")
     assert invoke("check", "xx-chain-two-baths", "--memory-limit", "none").exit_code == 0
     assert os.environ["CORRTHERM_MEMORY_LIMIT"] == "1KB"  # the option does not leak
+
+
+def test_two_commands_into_one_output_directory_do_not_interleave(tmp_path):
+    from corrtherm.scenarios.files import OutputDir
+
+    out = tmp_path / "o"
+    first = OutputDir(out, force=False)  # a run in progress holds the directory
+    try:
+        one_line_error(invoke("run", "--out", out, "--force"), "in use by another running")
+    finally:
+        first.discard()
+    assert not out.exists()  # created by the first, still empty: removed again
+    assert invoke("run", "--out", out, "--no-plots").exit_code == 0

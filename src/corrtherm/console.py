@@ -51,6 +51,7 @@ with contextlib.suppress(ImportError):
 
     _CLICKS.append(_vendored_click)
 
+
 def _classes(name: str, *extra: type) -> tuple[type, ...]:
     found = {getattr(m.exceptions, name, None) for m in _CLICKS} | set(extra)
     return tuple(c for c in found if isinstance(c, type))

@@ -66,6 +66,24 @@ def _check_times(times: Any) -> np.ndarray:
     return t
 
 
+#: Largest (t - t0) ||H||: beyond it the phases exp(-i E t) are below double-precision
+#: resolution (their round-off error eps * E t exceeds ~0.1 rad), so the state is noise.
+MAX_PHASE = 1e15
+
+
+def _check_time_span(t: np.ndarray, model: Bipartite) -> None:
+    """Refuse save times so late that no digit of the evolved state would be meaningful."""
+    span = float(t[-1] - t[0])
+    # ||H||_F >= the spectral radius: a cheap (O(d^2)), conservative energy scale
+    scale = max(1.0, float(np.linalg.norm(model.H)))
+    if span * scale > MAX_PHASE:
+        raise DynamicsError(
+            f"times: a time span of {span:.3g} with the energy scale ||H|| = {scale:.3g} gives "
+            f"phases E t up to {span * scale:.3g} rad, beyond double precision; expected "
+            f"(t_final - t0) ||H|| <= {MAX_PHASE:g} (shorten the time span)"
+        )
+
+
 def _check_alpha(alpha_A: float) -> float:
     return finite_real(alpha_A, "alpha_A")
 

@@ -19,7 +19,7 @@ from ..core._validate import density_matrix, finite_real
 from ..core.errors import DynamicsError
 from ..core.limits import COMPLEX_BYTES, require_memory
 from ..core.model import Bipartite
-from ..core.trajectory import _check_alpha, _check_model, _check_times
+from ..core.trajectory import _check_alpha, _check_model, _check_time_span, _check_times
 from ._assemble import ENTROPIC_MAX_D
 from .dissipators import as_jumps
 from .exact import _evolve_exact
@@ -113,6 +113,7 @@ def evolve(
     model = _check_model(model)
     a = _check_alpha(alpha_A)
     t = _check_times(times)
+    _check_time_span(t, model)
     r_tol, a_tol = _check_tolerances(rtol, atol)
     dA, dB = model.dims
     d = model.d

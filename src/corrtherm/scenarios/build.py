@@ -17,7 +17,7 @@ from ..core.errors import CorrthermError, ScenarioError
 from ..core.limits import check_rate_scale, require_memory
 from ..core.model import Bipartite
 from ..core.states import gibbs_state, positivity_interval
-from ..core.trajectory import ledger_bytes
+from ..core.trajectory import _check_time_span, ledger_bytes
 from ..isolated.correlated_states import particle_exchange_coherence
 from ..open.evolution import (
     EXACT_AUTO_MAX_D,
@@ -307,7 +307,7 @@ def build_scenario(scen: Scenario, check_state: bool = True) -> BuiltScenario:
     elif dyn.bath_A is not None or dyn.bath_B is not None:
         raise ScenarioError(f'{src}: dynamics.bath_A: baths need kind = "open"')
     # what `run` would refuse, `check` and loading refuse too (same validators, same numbers)
-    _check_solver_options(scen, model, times.size, dyn.kind)
+    _check_solver_options(scen, model, times, dyn.kind)
     return BuiltScenario(
         model=model,
         rho0=rho0,
@@ -372,9 +372,14 @@ def _bath_jumps(
     return jumps
 
 
-def _check_solver_options(scen: Scenario, model: Bipartite, n_times: int, kind: str) -> None:
-    """[tolerances] and the memory of the run, validated as :func:`corrtherm.evolve` would."""
+def _check_solver_options(scen: Scenario, model: Bipartite, times: np.ndarray, kind: str) -> None:
+    """[tolerances], the time span and the memory of the run, validated as the solvers would."""
     tol, src = scen.spec.tolerances, scen.source
+    n_times = times.size
+    try:
+        _check_time_span(times, model)
+    except CorrthermError as exc:
+        raise ScenarioError(f"{src}: time.t_final: {exc}") from None
     if tol.method not in METHODS:
         raise ScenarioError(
             f"{src}: tolerances.method: got {tol.method!r}; expected one of "

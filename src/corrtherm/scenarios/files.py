@@ -117,40 +117,62 @@ class OutputDir:
             raise ScenarioError(f"{where}: exists and is not a directory")
         self.created = False
         self.previous: list[str] = []
-        if self.path.is_dir():
-            self._remove_partials()
-            manifest = self._read_manifest()
-            ours = set(manifest.get("files", [])) if manifest else set()
-            complete = bool(manifest.get("complete")) if manifest else False
-            others = [p.name for p in self.path.iterdir() if p.name != MANIFEST]
-            self.previous = sorted(n for n in ours if _plain_name(n))
-            foreign = [n for n in others if n not in ours]
-            blocking = foreign + ([n for n in others if n in ours] if complete else [])
-            if blocking and not force:
-                raise ScenarioError(
-                    f"{where}: directory exists and is not empty; use --force to "
-                    "overwrite it or choose another " + option
-                )
-            for name in self.outputs:
-                p = self.path / name
-                if p.is_dir() and not p.is_symlink():
-                    raise ScenarioError(
-                        f"{where}: {name} is a directory; expected a file corrtherm can "
-                        "replace (remove it or choose another " + option + ")"
-                    )
-        else:
+        self._lock_fd = -1
+        if not self.path.is_dir():
             try:
                 self.path.mkdir(parents=True)
+                self.created = True
             except FileExistsError:
                 pass
             except OSError as exc:
                 raise ScenarioError(
                     f"{where}: cannot create directory ({exc.strerror or exc})"
                 ) from None
-            self.created = True
-        if not os.access(self.path, os.W_OK | os.X_OK):
+        self._lock(where)
+        try:
+            self._check_existing(force, where)
+            if not os.access(self.path, os.W_OK | os.X_OK):
+                raise ScenarioError(f"{where}: directory is not writable")
+        except BaseException:
             self.discard()
-            raise ScenarioError(f"{where}: directory is not writable")
+            raise
+
+    def _lock(self, where: str) -> None:
+        """One corrtherm command per directory: two runs would interleave their files."""
+        import fcntl
+
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise ScenarioError(
+                f"{where}: in use by another running corrtherm command; expected one command "
+                f"per output directory (wait for it, or choose another {self.option})"
+            ) from None
+        self._lock_fd = fd
+
+    def _check_existing(self, force: bool, where: str) -> None:
+        self._remove_partials()  # safe: we hold the directory's lock
+        manifest = self._read_manifest()
+        ours = set(manifest.get("files", [])) if manifest else set()
+        complete = bool(manifest.get("complete")) if manifest else False
+        others = [p.name for p in self.path.iterdir() if p.name != MANIFEST]
+        self.previous = sorted(n for n in ours if _plain_name(n))
+        foreign = [n for n in others if n not in ours]
+        blocking = foreign + ([n for n in others if n in ours] if complete else [])
+        if blocking and not force:
+            raise ScenarioError(
+                f"{where}: directory exists and is not empty; use --force to "
+                "overwrite it or choose another " + self.option
+            )
+        for name in self.outputs:
+            p = self.path / name
+            if p.is_dir() and not p.is_symlink():
+                raise ScenarioError(
+                    f"{where}: {name} is a directory; expected a file corrtherm can "
+                    "replace (remove it or choose another " + self.option + ")"
+                )
 
     # ------------------------------------------------------------------ manifest
     def _read_manifest(self) -> dict | None:
@@ -184,14 +206,22 @@ class OutputDir:
                     p.unlink()
 
     def finish(self, written: Iterable[str | Path]) -> None:
-        """Record the files of this run as complete."""
+        """Record the files of this run as complete and release the directory."""
         self._write_manifest([Path(w).name for w in written], complete=True)
+        self.close()
 
     def discard(self) -> None:
-        """Remove the directory if this object created it and it is still empty."""
+        """Remove the directory if this object created it and it is still empty; release it."""
         if self.created:
             with contextlib.suppress(OSError):
                 self.path.rmdir()
+        self.close()
+
+    def close(self) -> None:
+        fd, self._lock_fd = self._lock_fd, -1
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)  # releases the flock
 
 
 # ============================================================================ .npy arrays
@@ -212,6 +242,8 @@ def npy_header(path: str | Path) -> tuple[tuple[int, ...], np.dtype, bool]:
 
 def load_npy(path: str | Path, shape: tuple[int, ...], where: str) -> np.ndarray:
     """Load a numeric ``.npy`` array of the given shape, checking the header first."""
+    if not Path(path).is_file():  # a FIFO or device would block or never end
+        raise ScenarioError(f"{where}: {path} is not a regular file; expected a .npy file")
     try:
         found, dtype, _ = npy_header(path)
     except (OSError, ValueError, EOFError) as exc:

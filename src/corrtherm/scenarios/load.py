@@ -146,6 +146,10 @@ def _make_scenario(text: str, source: str, name: str) -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: TOML syntax error: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(
+            f"{source}: TOML nested too deeply; expected a scenario of tables of values"
+        ) from None
     try:
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as exc:
@@ -218,6 +222,8 @@ def load_scenario(path_or_text: str | Path) -> Scenario:
         and (path_or_text.endswith(".toml") or _is_path(path_or_text))
     ):
         p = Path(path_or_text)
+        if _is_path(p) and p.is_dir():
+            raise ScenarioError(f"{p}: is a directory; expected a scenario .toml file")
         if not _is_path(p, file=True):
             if isinstance(path_or_text, str) and path_or_text in list_presets():
                 return load_preset(path_or_text)
