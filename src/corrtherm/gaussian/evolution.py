@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
+from scipy.linalg import eigh
 
 from ..core.errors import DynamicsError, FlowError, StateError
 from ..core.trajectory import _check_times
@@ -83,7 +84,7 @@ def _entropy_rate(G: np.ndarray, gen: OpenGenerator, stat: str) -> tuple[float, 
     (U^dag dG/dt U)_kk = 2 n_k Re(U^dag X U)_kk + (U^dag P U)_kk. A pure occupation
     (within PURE_TOL of 0, or 1 for fermions) that is being filled (emptied) makes dS/dt = +inf,
     the true limit; one that stays put contributes 0."""
-    n, U = np.linalg.eigh(G)
+    n, U = eigh(G, driver="evr", check_finite=False)
     Uc = U.conj()
     xd = np.sum(Uc * (gen.X @ U), axis=0).real
     pd = np.sum(Uc * (gen.P @ U), axis=0).real
