@@ -173,8 +173,13 @@ def _dense_open_extras(dm, jA, jB, ds, times, baths):
         [("A", bA, out["J_A_local"]), ("B", bB, out["J_B_local"])]
     )
     Sv = ds.S.values
-    out["Sigma"] = Sv - Sv[0] - sum(
-        b.beta * (ds[f"Q_{s}"].values - b.mu * out[f"N_in_{s}"]) for s, b in (("A", bA), ("B", bB))
+    out["Sigma"] = (
+        Sv
+        - Sv[0]
+        - sum(
+            b.beta * (ds[f"Q_{s}"].values - b.mu * out[f"N_in_{s}"])
+            for s, b in (("A", bA), ("B", bB))
+        )
     )
     return out
 
@@ -189,7 +194,13 @@ def test_open_fermions_every_variable(rng, LA, LB, real):
     dm = g.to_dense_model(m)
     jA, jB = g.dense_jumps(m, bA, bB)
     dd = ct.evolve(
-        dm, g.to_dense_state(m, C0), times, jA, jB, method="exact", store_states=True,
+        dm,
+        g.to_dense_state(m, C0),
+        times,
+        jA,
+        jB,
+        method="exact",
+        store_states=True,
         entropic_split=False,
     )
     for k in (*LEDGER, "J_A", "J_B", "Q_A", "Q_B"):
@@ -235,7 +246,13 @@ def test_bosons_open_against_truncated_fock():
     dm = g.to_dense_model(m, cutoff=4)
     jA, jB = g.dense_jumps(m, bA, bB, cutoff=4)
     dd = ct.evolve(
-        dm, g.to_dense_state(m, C0, cutoff=4), times, jA, jB, method="exact", store_states=True,
+        dm,
+        g.to_dense_state(m, C0, cutoff=4),
+        times,
+        jA,
+        jB,
+        method="exact",
+        store_states=True,
         entropic_split=False,
     )
     for k in (*LEDGER, "J_A", "J_B", "Q_A", "Q_B"):

@@ -20,7 +20,7 @@ from ..isolated.flows import FLOW_ATOL, THERMAL_TOL, flow_series
 from ._inputs import check_beta, check_mu, correlation_matrix
 from ._ledger import Series, annotate
 from .baths import LocalBath, check_bath
-from .information import PURE_TOL, Reference, block_entropy, mode_entropy
+from .information import PURE_TOL, Reference, _mode_entropy, block_entropy
 from .lindblad import EIG_COND_MAX, OpenGenerator
 from .model import FreeModel, check_model
 from .states import _thermal
@@ -98,7 +98,7 @@ def _entropy_rate(G: np.ndarray, gen: OpenGenerator, stat: str) -> tuple[float, 
     tol = PURE_TOL * max(1.0, float(np.max(np.abs(pd))))
     if np.any(lo & (gd > tol)) or np.any(hi & (gd < -tol)):
         rate = float("inf")
-    return float(mode_entropy(n, stat)), rate
+    return _mode_entropy(n, stat), rate
 
 
 def evolve(

@@ -42,7 +42,11 @@ def mode_entropy(n: Any, statistics: str = "fermion") -> np.ndarray | float:
 
     Round-off outside the physical range (n < 0, or n > 1 for fermions) is clipped.
     """
-    n = np.asarray(n, dtype=float)
+    statistics = check_statistics(statistics, StateError)
+    try:
+        n = np.asarray(n, dtype=float)
+    except (TypeError, ValueError):
+        raise StateError(f"n: got {n!r}; expected occupation numbers") from None
     if statistics == "fermion":
         n = np.clip(n, 0.0, 1.0)
         out = -(xlogy(n, n) + xlogy(1.0 - n, 1.0 - n)).sum(axis=-1)
@@ -59,9 +63,17 @@ def _eigvalsh(G: np.ndarray) -> np.ndarray:
     return eigh(G, eigvals_only=True, driver="evr", check_finite=False)
 
 
+def _mode_entropy(n: np.ndarray, statistics: str) -> float:
+    if statistics == "fermion":
+        n = np.clip(n, 0.0, 1.0)
+        return float(-(xlogy(n, n) + xlogy(1.0 - n, 1.0 - n)).sum())
+    n = np.clip(n, 0.0, None)
+    return float((xlogy(n + 1.0, n + 1.0) - xlogy(n, n)).sum())
+
+
 def block_entropy(G: np.ndarray, statistics: str) -> float:
     """S of the Gaussian state with (Hermitian) correlation block G; no validation."""
-    return float(mode_entropy(_eigvalsh(G), statistics))
+    return _mode_entropy(_eigvalsh(G), statistics)
 
 
 def entropy(C: Any, statistics: str = "fermion") -> float:

@@ -196,26 +196,29 @@ def exchange_correlation(
     beta_B: float,
     mu_A: float = 0.0,
     mu_B: float = 0.0,
-    phase: float = 0.0,
+    phase: float | None = None,
 ) -> np.ndarray:
     """Correlation block X (L_A x L_B) pairing eigenmodes of h_A and h_B, normalized so that
     the admissible interval of :func:`locally_thermal_correlation` is exactly [-1, 1].
 
     With h_X = W_X diag(eps_X) W_X^dag, the k-th lowest eigenmode of A is paired with the k-th
-    lowest of B (k < min(L_A, L_B); resonant pairs for identical halves):
-    X = conj(W_A) diag(e^{i phase} x_k) W_B^T restricted to the pairs. In the paired eigenbasis
-    C(c) is a direct sum of 2 x 2 blocks [[f_A, c x], [c conj(x), f_B]], positive with
-    1 - C >= 0 iff |c x|^2 <= f_A f_B and |c x|^2 <= (1 - f_A)(1 - f_B) (fermions; only the
+    lowest of B (k < min(L_A, L_B); resonant pairs for identical halves, whose coherences then
+    do not dephase): X = conj(W_A) diag(y_k) W_B^T, |y_k| = x_k. In the paired eigenbasis
+    C(c) is a direct sum of 2 x 2 blocks [[f_A, c y], [c conj(y), f_B]], positive with
+    1 - C >= 0 iff |c y|^2 <= f_A f_B and |c y|^2 <= (1 - f_A)(1 - f_B) (fermions; only the
     first for bosons), so x_k = sqrt(min(f_A f_B, (1 - f_A)(1 - f_B))) makes |c| <= 1 exact.
-    The free-particle analogue of :func:`corrtherm.particle_exchange_coherence`: it moves
-    particles between the halves; pick the sign of c (or the phase) that gives the flow you
-    want with :func:`initial_currents`.
+
+    Phases: ``phase=None`` (default) aligns each pair with the coupling,
+    y_k = i x_k conj(u_k)/|u_k| with u_k = (W_A^dag t_AB W_B)_kk, so that every pair pushes
+    particles into A: dN_A/dt(0) = 2 c sum_k x_k |u_k| (c > 0 fills A, c < 0 fills B; see
+    :func:`initial_currents`). A number gives all pairs the phase e^{i phase}. The
+    free-particle analogue of :func:`corrtherm.particle_exchange_coherence`.
     """
     m = check_model(model, FlowError)
     try:
         bA, bB = check_beta(beta_A, "beta_A", FlowError), check_beta(beta_B, "beta_B", FlowError)
         mA, mB = check_mu(mu_A, "mu_A", FlowError), check_mu(mu_B, "mu_B", FlowError)
-        phi = check_mu(phase, "phase", FlowError)
+        phi = None if phase is None else check_mu(phase, "phase", FlowError)
         eA, WA = np.linalg.eigh(m.h_A)
         eB, WB = np.linalg.eigh(m.h_B)
         fA = _occupation(eA, bA, mA, m.statistics, "_A")
@@ -226,7 +229,13 @@ def exchange_correlation(
     w = fA[:k] * fB[:k]
     if m.statistics == "fermion":
         w = np.minimum(w, (1.0 - fA[:k]) * (1.0 - fB[:k]))
-    x = np.exp(1j * phi) * np.sqrt(np.clip(w, 0.0, None))
+    x = np.sqrt(np.clip(w, 0.0, None))
+    if phi is None:
+        u = np.einsum("ak,ab,bk->k", WA[:, :k].conj(), m.t_AB, WB[:, :k])
+        big = np.abs(u) > 1e-14 * max(1.0, float(np.max(np.abs(u))))
+        x = 1j * x * np.where(big, np.conj(u) / np.where(big, np.abs(u), 1.0), 1.0)
+    else:
+        x = np.exp(1j * phi) * x
     if not np.any(np.abs(x) > 0):
         raise FlowError(
             "exchange_correlation: every paired mode is pure (occupation 0 or 1), so no "
