@@ -1,14 +1,12 @@
 """The ``corrtherm`` command: run scenarios, list/show presets, check conditions, reproduce papers.
 
-Every :class:`corrtherm.errors.CorrthermError` (bad scenario, bad parameter, existing output
+Every :class:`~corrtherm.core.errors.CorrthermError` (bad scenario, bad parameter, existing output
 directory, ...) becomes exit status 2 with one line on stderr and no traceback.
 """
 
 from __future__ import annotations
 
 import functools
-import json
-import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -97,47 +95,6 @@ def _prepare_outdir(out: Path, force: bool) -> None:
         raise ScenarioError(f"--out {out}: cannot create directory ({exc})") from None
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "—"
-        return f"{v:.6g}"
-    return str(v)
-
-
-_SUMMARY_LABELS = {
-    "DeltaU": "ΔU (total)",
-    "DeltaU_A": "ΔU_A",
-    "DeltaU_B": "ΔU_B",
-    "DeltaU_chi": "ΔU_χ",
-    "DeltaE_A": "ΔE_A (bare)",
-    "DeltaN_A": "ΔN_A",
-    "DeltaI_AB": "ΔI(A:B) [nats]",
-    "Q_A": "Q_A (heat from bath A)",
-    "Q_B": "Q_B (heat from bath B)",
-    "lhs_26": "Eq.26 left side",
-    "slack": "Eq.26 slack (≥ 0)",
-    "classification": "flow (Eq. 26)",
-    "particle_flow": "particle flow",
-    "energy_flow": "energy flow",
-    "residual_ledger": "ledger residual",
-    "residual_energy_balance": "energy-balance residual",
-    "n_steps": "solver steps",
-    "wall_time_s": "wall time [s]",
-}
-
-
-def summary_table(summary: dict[str, Any]) -> str:
-    """Two-column text table of the most useful summary entries."""
-    rows = [
-        (label, _fmt(summary[k]))
-        for k, label in _SUMMARY_LABELS.items()
-        if k in summary and not (isinstance(summary[k], float) and math.isnan(summary[k]))
-    ]
-    w = max(len(r[0]) for r in rows)
-    return "\n".join(f"  {a:<{w}}  {b}" for a, b in rows)
-
-
 @app.command()
 @_handled
 def run(
@@ -156,9 +113,13 @@ def run(
     ] = False,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG plots.")] = True,
 ) -> None:
-    """Run a scenario; write results.nc, PNG plots and print a summary."""
+    """Run a scenario; write results.nc, PNG plots and print a summary.
+
+    Scenario files: `corrtherm show --template` (commented), `corrtherm show --reference`.
+    """
     from .plotting import plot_run
-    from .scenarios import run_scenario, summarize, write_results
+    from .scenarios import run_scenario, write_results
+    from .scenarios.summary import summary_text
 
     scen = _load(scenario)
     out = Path(f"corrtherm-{scen.name}") if out is None else out
@@ -171,15 +132,7 @@ def run(
     if plots and scen.spec.analyses.plots:
         made = plot_run(ds, out)
     path = write_results(ds, out / "results.nc")
-    summ = summarize(ds)
-    typer.echo(summary_table(summ))
-    checks = json.loads(ds.attrs.get("condition_checks", "[]"))
-    bad = [c["name"] for c in checks if not c["holds"]]
-    if checks:
-        typer.echo(
-            f"  conditions: {len(checks) - len(bad)}/{len(checks)} hold"
-            + (f" (violated: {'; '.join(bad)})" if bad else "")
-        )
+    typer.echo(summary_text(ds))
     typer.echo(
         f"wrote {path}"
         + (f" and {len(made)} plots ({', '.join(p.name for p in made)})" if made else "")
@@ -202,12 +155,42 @@ def presets() -> None:
 @app.command()
 @_handled
 def show(
-    preset: Annotated[str, typer.Argument(help="Preset name (see `corrtherm presets`).")],
+    preset: Annotated[
+        str | None, typer.Argument(help="Preset name (see `corrtherm presets`).")
+    ] = None,
+    template: Annotated[
+        bool,
+        typer.Option(
+            "--template", help="Print a template scenario with every key explained in comments."
+        ),
+    ] = False,
+    reference: Annotated[
+        bool,
+        typer.Option(
+            "--reference",
+            help="Print the scenario-file reference (Markdown): every table, key, type, "
+            "default and allowed value, rate families, operator expressions.",
+        ),
+    ] = False,
 ) -> None:
-    """Print a built-in scenario as TOML (redirect it to a file to start your own)."""
-    from .scenarios import preset_text
+    """Print a built-in scenario as TOML (redirect it to a file to start your own).
 
-    typer.echo(preset_text(preset), nl=False)
+    --template: a scenario with every key explained; --reference: the scenario-file reference.
+    """
+    from .scenarios import preset_text
+    from .scenarios.reference import scenario_reference_markdown, scenario_template_toml
+
+    if sum([preset is not None, template, reference]) != 1:
+        raise ScenarioError(
+            "show: give exactly one of a preset name, --template or --reference "
+            "(see `corrtherm presets`)"
+        )
+    if template:
+        typer.echo(scenario_template_toml(), nl=False)
+    elif reference:
+        typer.echo(scenario_reference_markdown(), nl=False)
+    else:
+        typer.echo(preset_text(preset), nl=False)
 
 
 @app.command()
@@ -216,16 +199,26 @@ def check(
     scenario: Annotated[str, typer.Argument(help="Scenario .toml file or preset name.")],
 ) -> None:
     """Check the papers' conditions for a scenario's model without running dynamics."""
+    from .core._report import table
     from .scenarios import build_scenario, check_scenario
 
     scen = _load(scenario)
     b = build_scenario(scen)
     rows = check_scenario(scen)
     typer.echo(f"scenario {scen.name}: dims (d_A, d_B) = {b.model.dims}, dynamics {b.kind}")
-    w = max(len(r["name"]) for r in rows)
-    for r in rows:
-        status = "holds" if r["holds"] else "VIOLATED"
-        typer.echo(f"  {r['name']:<{w}}  norm {r['value']:.3e}  {status:<8}  [{r['equation']}]")
+    typer.echo(
+        table(
+            [
+                (
+                    r["name"],
+                    f"norm {r['value']:.3e}",
+                    "holds" if r["holds"] else "VIOLATED",
+                    f"[{r['equation']}]",
+                )
+                for r in rows
+            ]
+        )
+    )
     if b.c_interval is not None:
         lo, hi = b.c_interval
         typer.echo(
@@ -330,7 +323,10 @@ app.command("plot-sweep")(_handled(plot_sweep_command))
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    Runs the typer app ``app``; ``corrtherm --help`` lists the commands.
+    """
     app()
 
 

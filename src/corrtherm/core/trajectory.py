@@ -18,6 +18,7 @@ import xarray as xr
 from ._validate import finite_real, to_array
 from .errors import DynamicsError, ModelError
 from .information import entropy_from_eigenvalues
+from .metadata import annotate
 from .model import Bipartite
 
 __all__ = ["trajectory_ledger"]
@@ -223,10 +224,7 @@ class _Ledger:
         }
         out_attrs.update(attrs or {})
         ds = xr.Dataset(data, coords={"time": times}, attrs=out_attrs)
-        units = {"U": "energy", "S": "nats", "I_AB": "nats"}
-        for k, u in units.items():
-            ds[k].attrs["units"] = u
-        return ds
+        return annotate(ds)
 
 
 def _batch_size(d: int) -> int:

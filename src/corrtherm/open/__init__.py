@@ -21,13 +21,15 @@ from .evolution import evolve
 from .generator import LocalGenerator
 from .invariant import InvariantSubspaceReport, invariant_correlation_subspace
 from .steady import SteadyStateReport, steady_state
-from .thermal import RATE_FUNCTIONS, thermal_jumps, thermal_rate
+from .thermal import RATE_FAMILIES, RATE_FUNCTIONS, RateFamily, thermal_jumps, thermal_rate
 
 __all__ = [
     "ConditionsReport",
     "InvariantSubspaceReport",
     "LocalGenerator",
+    "RATE_FAMILIES",
     "RATE_FUNCTIONS",
+    "RateFamily",
     "SteadyStateReport",
     "adjoint_dissipator",
     "as_jumps",

@@ -30,7 +30,9 @@ def as_jumps(jumps: Any, dim: int, name: str = "jumps") -> np.ndarray:
     """Validate jump operators and return them stacked as an array of shape (K, dim, dim).
 
     Accepts a sequence of matrices (ndarray / nested lists / ``qutip.Qobj``), a single matrix,
-    or a stacked (K, dim, dim) array; an empty sequence means no dissipation.
+    or a stacked (K, dim, dim) array; an empty sequence means no dissipation. The jumps L_k enter
+    the dissipator L[rho] = sum_k (L_k rho L_k^dag - 1/2 {L_k^dag L_k, rho}) (paper 1, Eq. 2)
+    with their rates folded in (L_k = sqrt(gamma_k) |m><n|).
     """
     if jumps is None:
         return np.zeros((0, dim, dim), dtype=complex)

@@ -63,12 +63,12 @@ def evolve(
     the time-resolved, correlation-resolved energy ledger.
 
     ``jumps_A``, ``jumps_B``: local jump operators (d_A x d_A, d_B x d_B; rates folded in), e.g.
-    from :func:`corrtherm.dissipators.thermal_jumps`. ``times[0]`` is the time of ``rho0``.
+    from :func:`~corrtherm.open.thermal.thermal_jumps`. ``times[0]`` is the time of ``rho0``.
 
     Methods: "exact" diagonalizes the d^2 x d^2 generator once (falls back to exact matrix
     exponentials of the time steps if it is defective), so every save time, however late, is
     exact to round-off and the heats are integrated analytically; "ode" never builds the
-    superoperator and integrates the structured generator of ``corrtherm._structured`` with an
+    superoperator and integrates the structured generator of :mod:`~corrtherm.open.generator` with an
     adaptive 8th-order Runge-Kutta method at (rtol, atol), heats carried as extra ODE
     components; "auto" picks "exact" for d <= EXACT_AUTO_MAX_D.
 

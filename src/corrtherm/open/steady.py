@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from ..core._report import Report
 from ..core.errors import DynamicsError
 from ..core.model import Bipartite
 from ..core.trajectory import _check_model, _hermitize
@@ -20,8 +21,8 @@ KERNEL_RTOL = 1e-10
 DENSE_MAX_D = 32
 
 
-@dataclass(frozen=True, eq=False)
-class SteadyStateReport:
+@dataclass(frozen=True, eq=False, repr=False)
+class SteadyStateReport(Report):
     """Steady state(s) of d rho/dt = L[rho] (paper 1, Eq. 1) with a uniqueness diagnosis.
 
     rho: the unique steady state (None if not unique); kernel_dimension: dim ker L;
@@ -37,6 +38,18 @@ class SteadyStateReport:
     spectral_gap: float
     residual: float
     min_eigenvalue: float
+
+    _title: ClassVar[str] = "Steady state of dρ/dt = L[ρ] (paper 1, Eq. 1)"
+    _labels: ClassVar[dict[str, str]] = {
+        "rho": "steady state ρ",
+        "kernel_dimension": "dim ker L (1: unique)",
+        "kernel_basis": "basis of ker L",
+        "spectral_gap": "spectral gap (slowest relaxation rate)",
+        "residual": "‖L[ρ]‖_F",
+        "min_eigenvalue": "smallest eigenvalue of ρ",
+        "unique": "unique",
+    }
+    _extra: ClassVar[tuple[str, ...]] = ("unique",)
 
     @property
     def unique(self) -> bool:

@@ -37,7 +37,13 @@ __all__ = ["BuiltScenario", "build_scenario", "CORRELATION_KINDS"]
 
 @dataclass(frozen=True, eq=False)
 class BuiltScenario:
-    """Everything needed to run a scenario, as arrays."""
+    """Everything needed to run a scenario, as arrays.
+
+    ``model`` (:class:`~corrtherm.core.model.Bipartite`), ``rho0``, the save ``times``, ``kind``
+    ("open" or "isolated"), the local jumps of each bath, ``alpha_A``, the solver settings, the
+    reference beta/mu of the flow analysis (NaN when not known), the admissible interval
+    [c_min, c_max] and the chosen c of the correlation, and the site labels in tensor order.
+    """
 
     model: Bipartite
     rho0: np.ndarray
@@ -189,7 +195,13 @@ def _thermal_marginal(scen, H, N, beta, mu, where):
 
 
 def build_scenario(scen: Scenario, check_state: bool = True) -> BuiltScenario:
-    """Turn a scenario into a model, an initial state, jump operators and a time grid."""
+    """Turn a scenario into a model, an initial state, jump operators and a time grid.
+
+    Evaluates every operator expression on the sites of ``[model]`` (checking Hermiticity and
+    which side each operator may touch), builds rho(0) = gamma_A (x) gamma_B + c chi (or reads
+    the ``.npy`` matrix) and checks it is a state (``check_state``), and turns each bath into
+    thermal jumps (paper 1, Eqs. 12-13) or explicit ones. Errors name the file and the key.
+    """
     spec, src = scen.spec, scen.source
     space = _sites(scen)
     m = spec.model
@@ -330,7 +342,7 @@ def _correlation_kind(
     scen: Scenario, model: Bipartite, ref: Mapping[str, float], st: StateSpec
 ) -> np.ndarray:
     """``particle-exchange``: coherences moving one particle B -> A between thermal sectors,
-    weighted by sqrt(p_a p_b p_a' p_b') (:func:`corrtherm.flows.particle_exchange_coherence`),
+    weighted by sqrt(p_a p_b p_a' p_b') (:func:`~corrtherm.isolated.correlated_states.particle_exchange_coherence`),
     so that the admissible c interval stays finite even for truncated bosons."""
     phase = _num(scen, st.phase, "state.phase")
     try:

@@ -11,6 +11,7 @@ import numpy as np
 import xarray as xr
 
 from ..core.errors import MissingDependencyError, ScenarioError
+from ..core.metadata import annotate
 
 __all__ = ["write_results", "read_results", "netcdf_engine"]
 
@@ -56,6 +57,7 @@ def write_results(ds: xr.Dataset, path: str | Path) -> Path:
         else:
             out[name] = var
     out.attrs = {k: _netcdf_attr(v) for k, v in ds.attrs.items()}
+    annotate(out)  # units, long_name (and the real/imaginary part) of every variable
     tmp = path.with_name(f".{path.name}.partial")
     try:
         out.to_netcdf(tmp, engine=netcdf_engine())
@@ -67,7 +69,11 @@ def write_results(ds: xr.Dataset, path: str | Path) -> Path:
 
 
 def read_results(path: str | Path) -> xr.Dataset:
-    """Load a results file written by :func:`write_results`, recombining complex variables."""
+    """Load a results file written by :func:`write_results`, recombining complex variables.
+
+    ``NAME_re``/``NAME_im`` pairs become one complex variable ``NAME`` (the marginals ``rho_A``,
+    ``rho_B`` and, with ``store_states``, ``rho``); attributes are kept as written.
+    """
     path = Path(path)
     if not path.is_file():
         raise ScenarioError(f"{path}: results file not found")
@@ -79,4 +85,4 @@ def read_results(path: str | Path) -> xr.Dataset:
             attrs = {k: v for k, v in ds[name].attrs.items() if k != "complex_part"}
             ds[base] = (ds[name].dims, ds[name].values + 1j * ds[f"{base}_im"].values, attrs)
             ds = ds.drop_vars([name, f"{base}_im"])
-    return ds
+    return annotate(ds)

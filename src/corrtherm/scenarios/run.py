@@ -13,11 +13,13 @@ import xarray as xr
 
 from ..core._version import package_version
 from ..core.errors import CorrthermError, ScenarioError
+from ..core.metadata import annotate
 from ..isolated.flows import flow_dataset
 from ..isolated.unitary import evolve_isolated
 from ..open.evolution import evolve
 from .build import BuiltScenario, build_scenario
 from .checks import check_scenario
+from .defaults import assumed_defaults
 
 if TYPE_CHECKING:
     from .load import Scenario
@@ -26,11 +28,12 @@ __all__ = ["run_scenario", "summarize"]
 
 
 def _flow_series(ds: xr.Dataset, ref: Mapping[str, float]) -> dict[str, np.ndarray]:
-    """Fallback time series of the paper-2 flow analysis (Eq. 26) relative to t0, used when
-    :func:`corrtherm.flows.flow_dataset` does not apply (e.g. non-thermal initial marginals).
+    """Fallback time series of the paper-2 flow analysis (inequality (26)) relative to t0, used
+    when :func:`~corrtherm.isolated.flows.flow_dataset` does not apply (e.g. non-thermal initial
+    marginals).
 
     lhs_26(t) = (beta_A - beta_B) DeltaE_A - (beta_A mu_A - beta_B mu_B) DeltaN_A, and for an
-    isolated system with conserved E_A + E_B and N_A + N_B, lhs_26 >= DeltaI_AB (Eq. 26), so
+    isolated system with conserved E_A + E_B and N_A + N_B, lhs_26 >= DeltaI_AB (inequality (26)), so
     slack = lhs_26 - DeltaI_AB >= 0.
     """
     bA, bB = ref["beta_A"], ref["beta_B"]
@@ -72,8 +75,12 @@ def run_scenario(
     (the entropy-based heat/work split of paper 1's Remark, see :func:`corrtherm.evolve`).
 
     attrs added: scenario (TOML text), scenario_sha256, scenario_name, corrtherm_version,
-    condition_checks (JSON), beta_A/beta_B/mu_A/mu_B (references of the flow analysis),
-    c, c_min, c_max (when a correlation operator is used) and wall_time_s.
+    condition_checks (JSON), assumed_defaults (the settings the scenario left to the schema's
+    defaults that decide what runs, ``"; "``-separated ``section.key = value``, see
+    :func:`corrtherm.scenarios.defaults.assumed_defaults`), beta_A/beta_B/mu_A/mu_B
+    (references of the flow analysis), c, c_min, c_max (when a correlation operator is used)
+    and wall_time_s. Every variable carries ``units`` and ``long_name``
+    (:mod:`corrtherm.core.metadata`).
     """
     t0 = time.perf_counter()
     b = build_scenario(scenario)
@@ -122,6 +129,7 @@ def run_scenario(
             "scenario_name": scenario.name,
             "corrtherm_version": package_version(),
             "condition_checks": json.dumps(checks),
+            "assumed_defaults": "; ".join(assumed_defaults(spec)),
             **{k: float(v) for k, v in ref.items()},
             "wall_time_s": time.perf_counter() - t0,
         }
@@ -130,15 +138,16 @@ def run_scenario(
         ds.attrs.update(
             {"c": b.c, "c_min": float(b.c_interval[0]), "c_max": float(b.c_interval[1])}
         )
-    return ds
+    return annotate(ds)
 
 
 def summarize(ds: xr.Dataset) -> dict[str, float | str]:
     """Final changes and diagnostics of a run (values at the last time minus the first).
 
     Keys: kind, t_final, DeltaU, DeltaU_A, DeltaU_B, DeltaU_chi, DeltaE_A, DeltaE_B, DeltaN_A,
-    DeltaI_AB, Q_A, Q_B (open only), lhs_26 and slack of Eq. 26, the overall classification
-    (conventional/anomalous sign of lhs_26) and, from :mod:`corrtherm.flows`, particle_flow and
+    DeltaI_AB, Q_A, Q_B (open only), lhs_26 and slack of inequality (26), the overall
+    classification (conventional/anomalous sign of lhs_26) and, from
+    :mod:`~corrtherm.isolated.flows`, particle_flow and
     energy_flow (isolated runs with reference beta/mu), residual_ledger, residual_energy_balance, n_steps,
     n_rhs, wall_time_s.
     """
