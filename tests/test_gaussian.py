@@ -85,7 +85,7 @@ def test_slack_equals_relative_entropies_at_L_400():
     """A ladder (t_AB = -g 1, identical legs) conserves H_A + H_B (Eq. 14) and N (Eq. 15), so
     slack = lhs_26 - DeltaI_AB = D_A + D_B exactly (isolated.flows docstring)."""
     m = g.ladder(200, hopping=1.0, rung=0.3)
-    assert m.energy_commutator() < 1e-12
+    assert m.energy_commutator < 1e-12
     bA, bB, mA, mB = 0.7, 1.4, 0.5, -0.3
     X = g.exchange_correlation(m, bA, bB, mA, mB, phase=0.4)
     C0 = g.locally_thermal_correlation(m, bA, bB, mA, mB, X, 0.9)
@@ -233,7 +233,7 @@ def test_steady_state_report_and_dark_mode():
     assert ss.I_A == pytest.approx(-ss.I_B, abs=1e-12)
     assert ss.J_A + ss.J_B == pytest.approx(0.0, abs=1e-12)
     assert ss.sigma_local >= -1e-12
-    assert "J_A" in str(ss) and "<table>" in ss._repr_html_()
+    assert "J_A" in str(ss) and "<table>" in ss._repr_html_() and "C=<" in repr(ss)
     # with one bath only on A and B decoupled, B's modes are never damped
     with pytest.raises(DynamicsError, match="undamped"):
         g.steady_state(g.FreeModel(np.eye(2), np.eye(1)), g.LocalBath(1.0))
@@ -355,6 +355,7 @@ def test_bad_input_is_one_clear_error(call, error, match):
 
 def test_model_display():
     m = g.two_chains(3, 2, coupling=0.5)
-    assert "L_A = 3" in str(m) and "<table>" in m._repr_html_()
+    assert "(L_A, L_B) = (3, 2)" in str(m) and "<table>" in m._repr_html_()
+    assert "Eq. 14" in str(m) and "LocalBath(beta=1" in repr(g.LocalBath(1.0))
     assert m.modes == (3, 2) and m.h.shape == (5, 5)
     assert isinstance(g.evolve(m, np.eye(5) * 0.5, [0.0, 1.0]), xr.Dataset)

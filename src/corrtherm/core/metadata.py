@@ -159,6 +159,16 @@ VARIABLES: dict[str, Meta] = {
         "Σ",
         "DeltaS - sum_X beta_X (Q_X - mu_X DeltaN_X,bath); >= 0 by the second law",
     ),
+    # ---- free-particle (Gaussian) engine
+    "N_in_A": Meta(ONE, "particles from bath A since t = 0", "N_in,A", f"int_0^t I_A ds; {_INTO}"),
+    "N_in_B": Meta(ONE, "particles from bath B since t = 0", "N_in,B", f"int_0^t I_B ds; {_INTO}"),
+    "C": Meta(
+        ONE,
+        "single-particle correlation matrix",
+        "C",
+        "C_ij = <c_i^dag c_j>, modes ordered A then B (corrtherm.gaussian)",
+    ),
+    "n_S": Meta(ONE, "occupations of the system levels", "n_S", "<c_s^dag c_s>"),
     # ---- isolated flows (paper 2, Eqs. 20-26); Delta = X(t) - X(0), positive into A
     "DeltaE_A": Meta(
         E, "change of the bare energy of A", "ΔE_A", f"E_A(t) - E_A(0) (paper 2, Eq. 22); {_INTO}"

@@ -17,75 +17,24 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..isolated.flows import FLOW_DESCRIPTIONS
+from ..core.metadata import annotate as _annotate
 from .information import Reference, block_entropy
 from .model import FreeModel
 
-_E, _N, _S = "energy", "particles", "nats"
-_INTO = "(positive INTO the system)"
-#: units and long_name of every variable a Gaussian trajectory can carry
-VARIABLES: dict[str, tuple[str, str]] = {
-    "U": (_E, "total energy <H> = Tr[h G]"),
-    "U_A": (_E, "U_A = Tr[rho_A H^_A] = E_A (v = Tr[V rho_A (x) rho_B] = 0 for Gaussian states)"),
-    "U_B": (_E, "U_B = Tr[rho_B H^_B] = E_B (v = 0)"),
-    "U_chi": (_E, "correlation energy U_chi = Tr[chi V] = <V> (paper 1, Eq. 8)"),
-    "E_A": (_E, "bare local energy Tr[rho_A H_A]"),
-    "E_B": (_E, "bare local energy Tr[rho_B H_B]"),
-    "E_V": (_E, "interaction energy <V>"),
-    "N_A": (_N, "particle number of A, Tr[C_AA]"),
-    "N_B": (_N, "particle number of B, Tr[C_BB]"),
-    "S": (_S, "von Neumann entropy of the whole system"),
-    "S_A": (_S, "von Neumann entropy of A"),
-    "S_B": (_S, "von Neumann entropy of B"),
-    "I_AB": (_S, "mutual information I(A:B) = S_A + S_B - S"),
-    "D_A": (_S, "D(rho_A(t) || rho_A(0))"),
-    "D_B": (_S, "D(rho_B(t) || rho_B(0))"),
-    "J_A": ("energy / time", f"heat current Tr[H L_A[rho]] from bath A {_INTO}"),
-    "J_B": ("energy / time", f"heat current Tr[H L_B[rho]] from bath B {_INTO}"),
-    "J_A_local": ("energy / time", f"local heat current Tr[H_A L_A[rho]] from bath A {_INTO}"),
-    "J_B_local": ("energy / time", f"local heat current Tr[H_B L_B[rho]] from bath B {_INTO}"),
-    "I_A": ("particles / time", f"particle current Tr[N L_A[rho]] from bath A {_INTO}"),
-    "I_B": ("particles / time", f"particle current Tr[N L_B[rho]] from bath B {_INTO}"),
-    "Q_A": (_E, "heat received from bath A since t0, int J_A dt"),
-    "Q_B": (_E, "heat received from bath B since t0, int J_B dt"),
-    "N_in_A": (_N, "particles received from bath A since t0, int I_A dt"),
-    "N_in_B": (_N, "particles received from bath B since t0, int I_B dt"),
-    "sigma": (
-        "nats / time",
-        "entropy production rate dS/dt - sum_X beta_X (J_X - mu_X I_X) (>= 0 unless the local "
-        "approach misbooks work as heat)",
-    ),
-    "sigma_local": (
-        "nats / time",
-        "entropy production rate in the local accounting dS/dt - sum_X beta_X "
-        "(J_X_local - mu_X I_X)",
-    ),
-    "Sigma": (_S, "entropy produced since t0: Delta S - sum_X beta_X (Q_X - mu_X N_in_X)"),
-    "C": ("1", "correlation matrix C_ij = <c_i^dag c_j>"),
-}
-_FLOW_UNITS = {
-    "DeltaE_A": _E,
-    "DeltaE_B": _E,
-    "DeltaN_A": _N,
-    "DeltaN_B": _N,
-    "energy_drift": _E,
-    "number_drift": _N,
-    "particle_flow": "1",
-    "energy_flow": "1",
-    "requires_correlation_decrease": "1",
-}
+#: comment of D_A, D_B when they are relative to the initial marginals (no flow analysis)
+D_INITIAL = "D(rho_{X}(t) || rho_{X}(0)), closed form for Gaussian states"
 
 
-def annotate(ds: xr.Dataset) -> xr.Dataset:
-    """Give every variable ``units`` and ``long_name`` (CF style)."""
-    for name in ds.data_vars:
-        if name in VARIABLES:
-            units, long_name = VARIABLES[name]
-        elif name in FLOW_DESCRIPTIONS:
-            units, long_name = _FLOW_UNITS.get(name, _S), FLOW_DESCRIPTIONS[name]
-        else:  # pragma: no cover - every variable is listed above
-            continue
-        ds[name].attrs.update({"units": units, "long_name": long_name})
+def annotate(ds: xr.Dataset, *, initial_reference: bool = False) -> xr.Dataset:
+    """CF ``units``/``long_name``/``comment`` from :mod:`corrtherm.core.metadata`; D_A, D_B are
+    relabelled when they are relative to the initial marginals rather than thermal states."""
+    _annotate(ds)
+    if initial_reference:
+        for side in ("A", "B"):
+            name = f"D_{side}"
+            if name in ds:
+                ds[name].attrs["long_name"] = f"relative entropy of {side} to its initial state"
+                ds[name].attrs["comment"] = D_INITIAL.format(X=side)
     return ds
 
 
@@ -145,4 +94,5 @@ class Series:
             "residual_ledger": float(np.max(np.abs(c["U"] - c["E_A"] - c["E_B"] - E_V))),
         }
         out_attrs.update(attrs)
-        return annotate(xr.Dataset(data, coords={"time": times}, attrs=out_attrs))
+        ds = xr.Dataset(data, coords={"time": times}, attrs=out_attrs)
+        return annotate(ds, initial_reference=True)

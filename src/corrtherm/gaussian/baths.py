@@ -33,10 +33,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from ..core._report import Report
 from ..core.errors import DynamicsError, StateError
 from ..open.thermal import DETAILED_BALANCE_RTOL, thermal_rate
 from ._inputs import check_beta, check_mu
@@ -46,8 +47,8 @@ from .states import _occupation
 __all__ = ["LocalBath"]
 
 
-@dataclass(frozen=True)
-class LocalBath:
+@dataclass(frozen=True, repr=False)
+class LocalBath(Report):
     """A thermal reservoir coupled to the eigenmodes of one side's h_X (module docstring).
 
     beta: finite inverse temperature > 0; mu: chemical potential; gamma: coupling rate >= 0;
@@ -80,12 +81,13 @@ class LocalBath:
         object.__setattr__(self, "mu", m)
         object.__setattr__(self, "gamma", g)
 
-    def __str__(self) -> str:
-        rate = "flat" if self.rate is None else getattr(self.rate, "__name__", str(self.rate))
-        return f"LocalBath(beta={self.beta:g}, mu={self.mu:g}, gamma={self.gamma:g}, rate={rate})"
-
-    def _repr_html_(self) -> str:
-        return f"<code>{self}</code>"
+    _title: ClassVar[str] = "Local thermal bath on the eigenmodes of h_X"
+    _labels: ClassVar[dict[str, str]] = {
+        "beta": "β",
+        "mu": "μ",
+        "gamma": "γ (coupling rate)",
+        "rate": "rate family (None: flat)",
+    }
 
 
 def check_bath(bath: Any, side: str) -> LocalBath | None:

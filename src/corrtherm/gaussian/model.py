@@ -8,18 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from ..core._report import Report
 from ..core.errors import ModelError
 from ._inputs import check_statistics, single_particle
 
 __all__ = ["FreeModel"]
 
 
-@dataclass(frozen=True, eq=False)
-class FreeModel:
+@dataclass(frozen=True, eq=False, repr=False)
+class FreeModel(Report):
     """A quadratic, number-conserving model H = H_A + H_B + V of free fermions or bosons.
 
     H_A = sum_{ij in A} (h_A)_ij c_i^dag c_j, H_B likewise, and the coupling
@@ -41,6 +42,14 @@ class FreeModel:
     h_B: Any
     t_AB: Any = None
     statistics: str = "fermion"
+
+    _labels: ClassVar[dict[str, str]] = {
+        "h_A": "h_A (single-particle, A)",
+        "h_B": "h_B (single-particle, B)",
+        "t_AB": "t_AB (coupling block)",
+        "energy_commutator": "‖[h_A + h_B, v]‖_F (0: Eq. 14 holds)",
+    }
+    _extra: ClassVar[tuple[str, ...]] = ("energy_commutator",)
 
     def __post_init__(self) -> None:
         stat = check_statistics(self.statistics, ModelError)
@@ -99,6 +108,7 @@ class FreeModel:
         """(eps, W): h = W diag(eps) W^dag, eps ascending (single-particle energies)."""
         return np.linalg.eigh(self.h)
 
+    @property
     def energy_commutator(self) -> float:
         """||[h_A + h_B, v]||_F at the single-particle level, v = [[0, t_AB], [t_AB^dag, 0]].
 
@@ -109,29 +119,11 @@ class FreeModel:
         return float(np.linalg.norm(self.h_0 @ v - v @ self.h_0))
 
     # --------------------------------------------------------------- display
-    def __str__(self) -> str:
-        eps = self.spectrum[0]
-        coupling = float(np.linalg.norm(self.t_AB, 2)) if self.t_AB.size else 0.0
+    def _heading(self) -> str:
         return (
-            f"FreeModel({self.statistics}s, L_A = {self.L_A}, L_B = {self.L_B}; single-particle "
-            f"energies in [{eps[0]:.4g}, {eps[-1]:.4g}], ||t_AB||_2 = {coupling:.4g}, "
-            f"{'real' if self.is_real else 'complex'} h)"
+            f"FreeModel of {self.statistics}s H = sum_ij h_ij c_i^dag c_j, (L_A, L_B) = "
+            f"{self.modes}"
         )
-
-    def __repr__(self) -> str:
-        return f"<{self}>"
-
-    def _repr_html_(self) -> str:
-        eps = self.spectrum[0]
-        rows = [
-            ("statistics", self.statistics),
-            ("modes (L_A, L_B)", f"({self.L_A}, {self.L_B})"),
-            ("single-particle energies", f"[{eps[0]:.4g}, {eps[-1]:.4g}]"),
-            ("||t_AB||_2", f"{float(np.linalg.norm(self.t_AB, 2)) if self.t_AB.size else 0:.4g}"),
-            ("||[h_A + h_B, v]||_F (Eq. 14)", f"{self.energy_commutator():.3g}"),
-        ]
-        body = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows)
-        return f"<table><caption>FreeModel</caption>{body}</table>"
 
     def with_coupling(self, t_AB: Any) -> FreeModel:
         """A copy with another coupling block."""

@@ -22,13 +22,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import xarray as xr
 
+from ..core._report import Report
 from ..core._validate import finite_real
 from ..core.errors import DynamicsError, ModelError
+from ..core.metadata import annotate
 from ..core.trajectory import _check_times
 from ._inputs import single_particle
 from .model import FreeModel
@@ -75,8 +77,8 @@ def band(
     return w, np.sqrt(Gam * delta / (2 * np.pi))
 
 
-@dataclass(frozen=True, eq=False)
-class LeadJunction:
+@dataclass(frozen=True, eq=False, repr=False)
+class LeadJunction(Report):
     """System levels between two explicit leads, as a :class:`FreeModel`.
 
     Modes are ordered [system levels of A, lead A | system levels of B, lead B]; with one level
@@ -104,15 +106,12 @@ class LeadJunction:
         g = self.gamma_A if side == "A" else self.gamma_B
         return _density(self.spectral_density, g, self.half_width)
 
-    def __str__(self) -> str:
-        return (
-            f"LeadJunction({self.h_S.shape[0]} system level(s), leads of {self.n_modes} modes on "
-            f"[-{self.half_width:g}, {self.half_width:g}], gamma_A = {self.gamma_A:g}, "
-            f"gamma_B = {self.gamma_B:g})"
-        )
+    _title: ClassVar[str] = "System levels between two explicit leads"
 
-    def _repr_html_(self) -> str:
-        return f"<code>{self}</code>"
+    def _rows(self) -> list[tuple[str, str]]:
+        rows = super()._rows()
+        return [("model", self.model._heading()) if r[0] == "model" else r for r in rows]
+    _extra: ClassVar[tuple[str, ...]] = ("n_modes",)
 
     def initial_correlation(
         self,
@@ -228,15 +227,12 @@ def junction_currents(jn: LeadJunction, C0: Any, times: Any) -> xr.Dataset:
     data = {k: ("time", v) for k, v in out.items()}
     data["n_S"] = (("time", "level"), occ)
     ds = xr.Dataset(data, coords={"time": t})
-    meta = {
-        "I_A": ("particles / time", "particle current from lead A into the system (exact)"),
-        "I_B": ("particles / time", "particle current from lead B into the system (exact)"),
-        "J_A": ("energy / time", "energy current from lead A into the system (exact)"),
-        "J_B": ("energy / time", "energy current from lead B into the system (exact)"),
-        "n_S": ("particles", "occupations of the system levels"),
-    }
-    for k, (u, ln) in meta.items():
-        ds[k].attrs.update(units=u, long_name=ln)
+    annotate(ds)
+    for side in ("A", "B"):
+        ds[f"I_{side}"].attrs["comment"] = f"-d<N_lead {side}>/dt, exact (positive INTO the system)"
+        ds[f"J_{side}"].attrs["comment"] = f"-d<H_lead {side}>/dt, exact (positive INTO the system)"
+        ds[f"I_{side}"].attrs["long_name"] = f"particle current from lead {side} into the system"
+        ds[f"J_{side}"].attrs["long_name"] = f"energy current from lead {side} into the system"
     ds.attrs.update(n_modes=jn.n_modes, recurrence_time=np.pi * jn.n_modes / jn.half_width)
     return ds
 
