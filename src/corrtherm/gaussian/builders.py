@@ -75,7 +75,8 @@ def chain_hamiltonian(
 
 
 def ring_hamiltonian(L: int, hopping: float = 1.0, onsite: float | Any = 0.0) -> np.ndarray:
-    """Periodic tight-binding ring (:func:`chain_hamiltonian` with ``periodic=True``)."""
+    """Periodic tight-binding ring (:func:`chain_hamiltonian` with ``periodic=True``):
+    h = diag(onsite) - hopping * sum_i (|i><i+1| + h.c.), indices mod L."""
     return chain_hamiltonian(L, hopping, onsite, periodic=True)
 
 
@@ -133,7 +134,7 @@ def two_chains(
     statistics: str = "fermion",
 ) -> FreeModel:
     """Two tight-binding chains (reservoirs) A_0 ... A_{L_A - 1} | B_0 ... B_{L_B - 1} joined by
-    the bond -coupling (c_{A,last}^dag c_{B,0} + h.c.). Bosons need onsite energies above the
+    the bond V = -coupling (c_{A,last}^dag c_{B,0} + h.c.). Bosons need onsite energies above the
     band (onsite > 2 hopping) for thermal states with mu < min eps to exist."""
     hA = chain_hamiltonian(L_A, hopping, onsite_A)
     hB = chain_hamiltonian(L_B, hopping, onsite_B)

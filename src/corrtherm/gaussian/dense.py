@@ -120,7 +120,8 @@ def _dense(ops: list) -> list[np.ndarray]:
 
 
 def to_dense_model(model: FreeModel, cutoff: int | None = None) -> Bipartite:
-    """The same model as a dense :class:`corrtherm.Bipartite` (H_A, H_B, V, N_A, N_B)."""
+    """The same model as a dense :class:`corrtherm.Bipartite` (H_A, H_B, V, N_A, N_B):
+    H = sum_ij h_ij c_i^dag c_j with Jordan-Wigner fermions or bosons truncated at ``cutoff``."""
     m = check_model(model)
     full, locA, locB = _ops(m, cutoff)
     H = _quadratic(m.h, full)
@@ -161,7 +162,8 @@ def to_dense_state(model: FreeModel, C: Any, cutoff: int | None = None) -> np.nd
 
 
 def from_dense_state(model: FreeModel, rho: Any, cutoff: int | None = None) -> np.ndarray:
-    """C_ij = Tr[rho c_i^dag c_j] of a dense state (any state, Gaussian or not)."""
+    """C_ij = Tr[rho c_i^dag c_j] of a dense state (any state, Gaussian or not), with the
+    operators of :func:`to_dense_model` (Jordan-Wigner or truncated Fock)."""
     m = check_model(model, StateError)
     full, _, _ = _ops(m, cutoff)
     R = density_matrix(rho, "rho", full[0].shape[0])
@@ -179,8 +181,8 @@ def dense_jumps(
     cutoff: int | None = None,
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Local jump operators (d_A x d_A, d_B x d_B) of the dense engine equivalent to the Gaussian
-    baths: sqrt(kappa_down) d_k, sqrt(kappa_up) d_k^dag on the eigenmodes of h_X, with B's
-    fermionic parity attached on B (module docstring)."""
+    baths: L = sqrt(kappa_down) d_k and L = sqrt(kappa_up) d_k^dag on the eigenmodes of h_X, with
+    B's fermionic parity attached on B (L = P_B d_k there; module docstring)."""
     m = check_model(model)
     baths = {"A": check_bath(bath_A, "A"), "B": check_bath(bath_B, "B")}
     _, locA, locB = _ops(m, cutoff)

@@ -38,8 +38,8 @@ PURE_TOL = 1e-12
 
 
 def mode_entropy(n: Any, statistics: str = "fermion") -> np.ndarray | float:
-    """Entropy (nats) of independent modes with occupations ``n`` (summed over the last axis).
-
+    """Entropy (nats) of independent modes with occupations ``n`` (summed over the last axis):
+    S = -sum [n ln n + (1 - n) ln(1 - n)] (fermions), sum [(n + 1) ln(n + 1) - n ln n] (bosons).
     Round-off outside the physical range (n < 0, or n > 1 for fermions) is clipped.
     """
     statistics = check_statistics(statistics, StateError)
@@ -77,7 +77,8 @@ def block_entropy(G: np.ndarray, statistics: str) -> float:
 
 
 def entropy(C: Any, statistics: str = "fermion") -> float:
-    """Von Neumann entropy (nats) of the Gaussian state with correlation matrix C (module doc)."""
+    """Von Neumann entropy (nats) of the Gaussian state with correlation matrix C:
+    S = sum_k s(n_k) over the eigenvalues n_k of C (module docstring)."""
     stat = check_statistics(statistics, StateError)
     arr = np_square(C, "C")
     arr = correlation_matrix(arr, "C", arr.shape[0], stat)
@@ -85,7 +86,8 @@ def entropy(C: Any, statistics: str = "fermion") -> float:
 
 
 def mutual_information(C: Any, L_A: int, statistics: str = "fermion") -> float:
-    """I(A:B) = S(C_AA) + S(C_BB) - S(C) >= 0 for modes 0..L_A-1 in A and the rest in B."""
+    """I(A:B) = S(C_AA) + S(C_BB) - S(C) >= 0 for modes 0..L_A-1 in A and the rest in B
+    (the marginal of a set of modes is the Gaussian state of its block of C)."""
     stat = check_statistics(statistics, StateError)
     arr = np_square(C, "C")
     L = arr.shape[0]
@@ -102,8 +104,9 @@ def mutual_information(C: Any, L_A: int, statistics: str = "fermion") -> float:
 
 
 def relative_entropy(C_rho: Any, C_sigma: Any, statistics: str = "fermion") -> float:
-    """D(rho || sigma) (nats) of two Gaussian states in closed form (module docstring);
-    +inf when rho has weight on a pure direction of sigma."""
+    """D(rho || sigma) (nats) of two Gaussian states in closed form,
+    D = -S(rho) - Tr[C_rho a(C_sigma)] - c_0 (module docstring); +inf when rho has weight on a
+    pure direction of sigma."""
     stat = check_statistics(statistics, StateError)
     r = np_square(C_rho, "C_rho")
     r = correlation_matrix(r, "C_rho", r.shape[0], stat)

@@ -111,6 +111,7 @@ class LeadJunction(Report):
     def _rows(self) -> list[tuple[str, str]]:
         rows = super()._rows()
         return [("model", self.model._heading()) if r[0] == "model" else r for r in rows]
+
     _extra: ClassVar[tuple[str, ...]] = ("n_modes",)
 
     def initial_correlation(

@@ -10,6 +10,7 @@ from ..core.energy import _effective
 from ..core.states import _pt
 from ..open.dissipators import adjoint_dissipator
 from .build import build_scenario
+from .gaussian_build import BuiltGaussian, check_gaussian
 
 if TYPE_CHECKING:
     from .load import Scenario
@@ -31,6 +32,8 @@ def check_scenario(scen: Scenario, tol: float = 1e-9) -> list[dict[str, Any]]:
     Returns rows {name, equation, value (Frobenius norm), holds}.
     """
     b = build_scenario(scen)
+    if isinstance(b, BuiltGaussian):
+        return check_gaussian(b, tol)
     m = b.model
     dA, dB = m.dims
     rows: list[dict[str, Any]] = []

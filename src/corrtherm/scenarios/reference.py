@@ -38,6 +38,7 @@ from .expressions import (
     SiteSpec,
     _local_table,
 )
+from .gaussian_schema import GAUSSIAN_NOTES, GAUSSIAN_TEMPLATE, commented_out
 from .schema import BathSpec, ScenarioSpec, SiteKind
 
 __all__ = ["scenario_reference_markdown", "scenario_template_toml", "schema_sections"]
@@ -301,6 +302,8 @@ def scenario_reference_markdown() -> str:
             L += _state_section()
         elif header == "dynamics":
             L += _dynamics_section()
+        elif header == "gaussian":
+            L += GAUSSIAN_NOTES
         elif model is BathSpec:
             L += _rates_section()
     L += _expressions_section()
@@ -522,6 +525,7 @@ _TEMPLATE_COMMENTED: dict[str, str] = {
     "state.matrix": '"rho0.npy"',
     "dynamics.bath_A.jumps": '["sqrt(gamma0) * sm(A0)"]',
     "dynamics.bath_B.jumps": '["sqrt(gamma0) * sm(B0)"]',
+    **GAUSSIAN_TEMPLATE,
     "analyses.beta_A": '"beta_A"',
     "analyses.beta_B": '"beta_B"',
     "analyses.mu_A": "0.0",
@@ -582,14 +586,15 @@ def scenario_template_toml() -> str:
     width = max(len(f"{n} = {v}") for n, v, _ in _TEMPLATE_PARAMETERS)
     out += [f"{f'{n} = {v}':<{width}}  # {c}" for n, v, c in _TEMPLATE_PARAMETERS]
     for header, model, desc in schema_sections()[1:]:
-        out += ["", f"[{header}]"] + _comment(_doc(model))
+        block = ["", f"[{header}]"] + _comment(_doc(model))
         if "." in header:  # a nested table: which one it is (bath_A or bath_B)
-            out += _comment(desc)
+            block += _comment(desc)
         if model is BathSpec:
-            out += _comment(
+            block += _comment(
                 "Rate families: "
                 + "; ".join(f'"{f.name}": {f.formula}' for f in RATE_FAMILIES.values())
             )
         for name, field in _scalar_fields(model).items():
-            out += [""] + _field_lines(header, name, field)
+            block += [""] + _field_lines(header, name, field)
+        out += commented_out(block, header) if header.startswith("gaussian") else block
     return "\n".join(out) + "\n"
