@@ -136,32 +136,65 @@ VARIABLES: dict[str, Meta] = {
         J, "local heat current from bath B", "J_B,local", f"Tr[H_B L_B[rho]]; {_INTO}"
     ),
     "I_A": Meta(
-        "1/[t]", "particle current from bath A into A", "I_A", f"Tr[N_A L_A[rho]]; {_INTO}"
+        "1/[t]",
+        "particle current from bath A into the system",
+        "I_A",
+        f"Tr[N L_A[rho]], N = N_A + N_B (= Tr[N_A L_A[rho]] for local baths); {_INTO}",
     ),
     "I_B": Meta(
-        "1/[t]", "particle current from bath B into B", "I_B", f"Tr[N_B L_B[rho]]; {_INTO}"
+        "1/[t]",
+        "particle current from bath B into the system",
+        "I_B",
+        f"Tr[N L_B[rho]], N = N_A + N_B (= Tr[N_B L_B[rho]] for local baths); {_INTO}",
+    ),
+    "N_in_A": Meta(
+        ONE, "particles received from bath A since t = 0", "N_in,A", f"int_0^t I_A ds; {_INTO}"
+    ),
+    "N_in_B": Meta(
+        ONE, "particles received from bath B since t = 0", "N_in,B", f"int_0^t I_B ds; {_INTO}"
     ),
     "sigma": Meta(
         "nat/[t]",
         "entropy production rate",
         "σ",
-        "dS/dt - sum_X beta_X (J_X - mu_X I_X); >= 0 by the second law",
+        "dS/dt - sum_X beta_X (J_X - mu_X I_X), dS/dt = -Tr[(L_A + L_B)[rho] ln rho]; >= 0 for "
+        "global (Davies) baths by Spohn's inequality, NaN where rho(t) is not a state",
     ),
     "sigma_local": Meta(
         "nat/[t]",
         "entropy production rate with local heat currents",
         "σ_local",
-        "dS/dt - sum_X beta_X (J_X,local - mu_X I_X)",
+        "dS/dt - sum_X beta_X (J_X,local - mu_X Tr[N_X L_X[rho]]); >= 0 for local baths "
+        "(the difference Tr[V L_X[rho]] is booked as work)",
     ),
     "Sigma": Meta(
         NAT,
         "entropy produced since t = 0",
         "Σ",
-        "DeltaS - sum_X beta_X (Q_X - mu_X DeltaN_X,bath); >= 0 by the second law",
+        "DeltaS - sum_X beta_X (Q_X - mu_X N_in_X); >= 0 by the second law (global baths)",
+    ),
+    "min_eigenvalue": Meta(
+        ONE,
+        "smallest eigenvalue of rho(t)",
+        "min eig ρ",
+        "negative: rho(t) is not a state (possible for Redfield baths)",
+    ),
+    "min_sigma": Meta(
+        "nat/[t]", "smallest entropy production rate of the run", "min σ", "min_t sigma(t)"
+    ),
+    "second_law": Meta(
+        ONE, "second-law verdict of the run", "second law", "holds | violated: min sigma = ..."
+    ),
+    "second_law_local": Meta(
+        ONE,
+        "second-law verdict in the local accounting",
+        "second law (local accounting)",
+        "holds | violated: min sigma_local = ...",
+    ),
+    "positivity": Meta(
+        ONE, "positivity of rho(t) along the run", "positivity", "holds | violated: ..."
     ),
     # ---- free-particle (Gaussian) engine
-    "N_in_A": Meta(ONE, "particles from bath A since t = 0", "N_in,A", f"int_0^t I_A ds; {_INTO}"),
-    "N_in_B": Meta(ONE, "particles from bath B since t = 0", "N_in,B", f"int_0^t I_B ds; {_INTO}"),
     "C": Meta(
         ONE,
         "single-particle correlation matrix",

@@ -95,7 +95,8 @@ def check_conditions(
     a = _check_alpha(alpha_A)
     dA, dB = model.dims
     d = model.d
-    JA, JB = as_jumps(jumps_A, dA, "jumps_A"), as_jumps(jumps_B, dB, "jumps_B")
+    # local jumps (paper 1) or global d x d jumps (e.g. davies_jumps): L#_X[H] either way
+    JA, JB = as_jumps(jumps_A, dA, "jumps_A", d), as_jumps(jumps_B, dB, "jumps_B", d)
     H, V = model.H, model.V
 
     def comm(X, Y):

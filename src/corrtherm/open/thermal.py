@@ -40,12 +40,23 @@ def _rate_ohmic(omega: np.ndarray, beta: float, gamma0: float) -> np.ndarray:
     return gamma0 * np.where(np.isfinite(bose), bose, 0.0) / beta
 
 
+def _rate_bose(omega: np.ndarray, beta: float, gamma0: float) -> np.ndarray:
+    x = beta * np.asarray(omega, dtype=float)
+    # gamma0 n(|omega|) for absorption (x > 0), gamma0 (n(|omega|) + 1) for emission (x < 0):
+    # both are gamma0 / |e^x - 1|. The flat spectrum has no finite omega -> 0 limit (n ~ 1/x),
+    # so the zero-frequency (pure dephasing) rate is set to 0 (documented in thermal_rate).
+    with np.errstate(over="ignore", divide="ignore"):
+        out = gamma0 / np.abs(np.expm1(np.where(x == 0, 1.0, x)))
+    return np.where(x == 0, 0.0, out)
+
+
 #: Built-in transition-rate functions gamma(omega; beta, gamma0) with detailed balance
 #: gamma(omega) = gamma(-omega) e^{-beta omega} (paper 1, Eq. 13).
 RATE_FUNCTIONS: dict[str, Callable[[np.ndarray, float, float], np.ndarray]] = {
     "paper": _rate_paper,
     "fermi": _rate_fermi,
     "ohmic": _rate_ohmic,
+    "bose": _rate_bose,
 }
 
 
@@ -84,6 +95,13 @@ RATE_FAMILIES: dict[str, RateFamily] = {
         "ohmic bosonic bath: gamma0 |omega| (n(|omega|) + 1) for emission, "
         "gamma0 |omega| n(|omega|) for absorption, gamma0 / beta at omega = 0; needs beta > 0",
     ),
+    "bose": RateFamily(
+        "bose",
+        "gamma0 / abs(exp(beta * omega) - 1)",
+        "flat bosonic bath: gamma0 (n(|omega|) + 1) for emission, gamma0 n(|omega|) for "
+        "absorption; the omega -> 0 limit diverges, gamma(0) := 0 (no pure dephasing); "
+        "needs beta > 0",
+    ),
 }
 
 
@@ -97,11 +115,15 @@ def thermal_rate(
     - "paper": gamma(omega) = gamma0 * exp(-beta * omega / 2)
     - "fermi": gamma(omega) = gamma0 / (1 + exp(beta * omega))
     - "ohmic": gamma(omega) = gamma0 * omega / (exp(beta * omega) - 1)
+    - "bose": gamma(omega) = gamma0 / abs(exp(beta * omega) - 1)
 
     "paper" gives paper 1's example rates gamma_01 = e^{-beta w}, gamma_10 = e^{+beta w} for
     H = w sigma_z and gamma0 = 1; "fermi" is the rate of the QuTiP reference workload; "ohmic"
     is gamma0 |omega| (n(|omega|) + 1) for emission and gamma0 |omega| n(|omega|) for
-    absorption, with the limit gamma0 / beta at omega = 0 (requires beta > 0).
+    absorption, with the limit gamma0 / beta at omega = 0 (requires beta > 0); "bose" is a
+    flat bosonic bath, gamma0 (n(|omega|) + 1) for emission and gamma0 n(|omega|) for absorption,
+    whose omega -> 0 limit diverges: gamma(0) is set to 0, so zero-frequency (pure dephasing)
+    terms are dropped (use "ohmic" for a bath that dephases; requires beta > 0).
     ``rate`` may also be a callable ``rate(omega) -> gamma`` (vectorized over a float array).
     All built-ins satisfy detailed balance gamma(omega) / gamma(-omega) = exp(-beta omega)
     (Eq. 13); user callables are checked for it by :func:`thermal_jumps`.
@@ -125,8 +147,8 @@ def thermal_rate(
             f"rate: got {rate!r}; expected one of {sorted(RATE_FUNCTIONS)} or a "
             "callable gamma(omega)"
         )
-    if rate == "ohmic" and not beta > 0:
-        raise DynamicsError(f"beta: got {beta!r}; the 'ohmic' rate needs beta > 0")
+    if rate in ("ohmic", "bose") and not beta > 0:
+        raise DynamicsError(f"beta: got {beta!r}; the {rate!r} rate needs beta > 0")
     return RATE_FUNCTIONS[rate](w, float(beta), float(gamma0))
 
 

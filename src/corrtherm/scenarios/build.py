@@ -17,6 +17,9 @@ from ..core.errors import CorrthermError, ScenarioError
 from ..core.model import Bipartite
 from ..core.states import gibbs_state, positivity_interval
 from ..isolated.correlated_states import particle_exchange_coherence
+from ..open.compare import ThermalBath
+from ..open.davies import DaviesBath
+from ..open.redfield import RedfieldBath
 from ..open.thermal import thermal_jumps
 from .expressions import (
     MAX_DIMENSION,
@@ -49,8 +52,8 @@ class BuiltScenario:
     rho0: np.ndarray
     times: np.ndarray
     kind: str
-    jumps_A: tuple[np.ndarray, ...]
-    jumps_B: tuple[np.ndarray, ...]
+    jumps_A: tuple[np.ndarray, ...] | DaviesBath | RedfieldBath
+    jumps_B: tuple[np.ndarray, ...] | DaviesBath | RedfieldBath
     alpha_A: float
     rtol: float
     atol: float
@@ -60,6 +63,12 @@ class BuiltScenario:
     c: float
     labels: tuple[str, ...]
     extras: dict[str, Any] = field(default_factory=dict)
+    #: "local" | "global" | "redfield" ([dynamics] approach)
+    approach: str = "local"
+    #: the baths' beta_A, beta_B, mu_A, mu_B for the entropy production (None: unknown)
+    bath_thermo: dict[str, float | None] = field(default_factory=dict)
+    #: each side's bath as a ThermalBath (coupling + temperature), when it has a coupling
+    thermal_baths: dict[str, ThermalBath | None] = field(default_factory=dict)
 
 
 def _sites(scen: Scenario) -> _Space:
@@ -311,16 +320,25 @@ def build_scenario(scen: Scenario, check_state: bool = True) -> BuiltScenario:
     # dynamics
     dyn = spec.dynamics
     alpha_A = _num(scen, dyn.alpha_A, "dynamics.alpha_A")
-    jumps: dict[str, tuple[np.ndarray, ...]] = {"A": (), "B": ()}
+    jumps: dict[str, Any] = {"A": (), "B": ()}
+    thermo: dict[str, float | None] = {"beta_A": None, "beta_B": None, "mu_A": None, "mu_B": None}
+    thermal: dict[str, ThermalBath | None] = {"A": None, "B": None}
     if dyn.kind == "open":
         if dyn.bath_A is None and dyn.bath_B is None:
             raise ScenarioError(f'{src}: dynamics: kind = "open" needs bath_A and/or bath_B')
         for side in ("A", "B"):
             bath = getattr(dyn, f"bath_{side}")
             if bath is not None:
-                jumps[side] = _bath_jumps(scen, space, model, bath, side)
+                jumps[side], beta, mu, thermal[side] = _bath(
+                    scen, space, model, bath, side, dyn.approach
+                )
+                thermo[f"beta_{side}"], thermo[f"mu_{side}"] = beta, mu
     elif dyn.bath_A is not None or dyn.bath_B is not None:
         raise ScenarioError(f'{src}: dynamics.bath_A: baths need kind = "open"')
+    elif dyn.approach != "local":
+        raise ScenarioError(
+            f'{src}: dynamics.approach: {dyn.approach!r} needs kind = "open" with baths'
+        )
     return BuiltScenario(
         model=model,
         rho0=rho0,
@@ -336,6 +354,9 @@ def build_scenario(scen: Scenario, check_state: bool = True) -> BuiltScenario:
         c_interval=c_interval,
         c=c,
         labels=tuple(space.labels),
+        approach=dyn.approach,
+        bath_thermo=thermo,
+        thermal_baths=thermal,
     )
 
 
@@ -358,24 +379,66 @@ def _correlation_kind(
         raise ScenarioError(f"{scen.source}: state.correlation: {exc}") from None
 
 
-def _bath_jumps(
-    scen: Scenario, space: _Space, model: Bipartite, bath: BathSpec, side: str
-) -> tuple[np.ndarray, ...]:
+def _bath(
+    scen: Scenario, space: _Space, model: Bipartite, bath: BathSpec, side: str, approach: str
+) -> tuple[Any, float | None, float | None, ThermalBath | None]:
+    """One bath for ``approach``: (jumps or Redfield bath, beta, mu, ThermalBath or None).
+
+    Explicit ``jumps`` are local (approach "local" only; an optional ``beta``/``mu`` is then
+    used for the entropy production only). Otherwise ``beta`` is required; with ``coupling``
+    the bath is built by :meth:`corrtherm.ThermalBath.dissipator` (local: secular w.r.t. H_X;
+    global: Davies; redfield: Bloch-Redfield), without it (local only) by
+    :func:`corrtherm.thermal_jumps` on H_X (H_X - mu N_X for a grand-canonical bath)."""
+    src = scen.source
     where = f"dynamics.bath_{side}"
+    beta = None if bath.beta is None else _num(scen, bath.beta, f"{where}.beta")
+    mu = None if bath.mu is None else _num(scen, bath.mu, f"{where}.mu")
+    if mu is not None and not model.has_numbers:
+        raise ScenarioError(
+            f"{src}: {where}.mu: a grand-canonical bath needs number operators model.N_A and "
+            "model.N_B"
+        )
     if bath.jumps is not None:
-        return tuple(
+        if bath.coupling is not None:
+            raise ScenarioError(f"{src}: {where}: give explicit jumps or a coupling, not both")
+        if approach != "local":
+            raise ScenarioError(
+                f"{src}: {where}.jumps: explicit jumps are local; approach = {approach!r} "
+                f'builds the bath from {where}.coupling (e.g. coupling = "sx({side}0)") and beta'
+            )
+        ops = tuple(
             _op(scen, space, j, f"{where}.jumps[{k}]", side, hermitian=False)
             for k, j in enumerate(bath.jumps)
         )
-    if bath.beta is None:
+        return ops, beta, mu, None
+    if beta is None:
         raise ScenarioError(
-            f"{scen.source}: {where}.beta: missing; a thermal bath needs beta "
-            "(or give explicit jumps)"
+            f"{src}: {where}.beta: missing; a thermal bath needs beta (or give explicit jumps)"
         )
-    beta = _num(scen, bath.beta, f"{where}.beta")
     gamma0 = _num(scen, bath.gamma0, f"{where}.gamma0")
-    H = model.H_A if side == "A" else model.H_B
+    if bath.coupling is None:
+        if approach != "local":
+            raise ScenarioError(
+                f"{src}: {where}.coupling: missing; approach = {approach!r} needs the system "
+                f'operator(s) the bath couples through, e.g. coupling = "sx({side}0)"'
+            )
+        H = model.H_A if side == "A" else model.H_B
+        if mu is not None:
+            H = H - mu * (model.N_A if side == "A" else model.N_B)
+        try:
+            return tuple(thermal_jumps(H, beta, rate=bath.rate, gamma0=gamma0)), beta, mu, None
+        except CorrthermError as exc:
+            raise ScenarioError(f"{src}: {where}: {exc}") from None
+    texts = [bath.coupling] if isinstance(bath.coupling, str) else list(bath.coupling)
+    if not texts:
+        raise ScenarioError(f"{src}: {where}.coupling: is empty; expected an operator expression")
+    S = [
+        _op(scen, space, t, f"{where}.coupling" + (f"[{k}]" if len(texts) > 1 else ""), side)
+        for k, t in enumerate(texts)
+    ]
+    tb = ThermalBath(S, beta, bath.rate, gamma0, mu)
     try:
-        return tuple(thermal_jumps(H, beta, rate=bath.rate, gamma0=gamma0))
+        diss = tb.dissipator(model, side, approach)
+        return (tuple(diss) if isinstance(diss, list) else diss), beta, mu, tb
     except CorrthermError as exc:
-        raise ScenarioError(f"{scen.source}: {where}: {exc}") from None
+        raise ScenarioError(f"{src}: {where}: {exc}") from None

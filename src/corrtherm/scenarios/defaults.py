@@ -58,6 +58,10 @@ def _irrelevant(spec: ScenarioSpec, path: str) -> bool:
             return True
         if key in ("mu_A", "mu_B") and spec.model is not None and spec.model.N_A is None:
             return True  # no number operators: no chemical potential
+    if section == "dynamics" and key == "approach":
+        # only a bath given by its coupling can be built another way than paper 1's
+        baths = [b for b in (spec.dynamics.bath_A, spec.dynamics.bath_B) if b is not None]
+        return spec.dynamics.kind == "isolated" or all(b.coupling is None for b in baths)
     if section == "dynamics" and key.startswith("bath_"):
         bath = getattr(spec.dynamics, key.split(".")[0])
         return bath is not None and bath.jumps is not None  # explicit jumps: no rate family

@@ -100,13 +100,20 @@ GAUSSIAN_TEMPLATE = {
 }
 
 
-def commented_out(block: list[str], header: str) -> list[str]:
-    """A template table of ``[gaussian]`` commented out entirely (the alternative to [model]:
-    the template must validate with [model], and a scenario takes one of the two)."""
-    if header == "gaussian":
-        note = (
-            "# Alternative to [model] (use one of the two): a free-particle model on the "
-            "Gaussian engine.\n# Uncomment these tables and remove [model] to use it."
-        )
-        block = block[:2] + note.split("\n") + block[2:]
-    return [ln if not ln or ln.startswith("#") else f"# {ln}" for ln in block]
+def commented_out(template: str) -> str:
+    """The template with its ``[gaussian]`` tables commented out: it must validate with
+    [model], and a scenario takes one of the two (the note says how to switch)."""
+    out, inside = [], False
+    for line in template.split("\n"):
+        if line.startswith("["):
+            inside = line.startswith("[gaussian")
+            if line == "[gaussian]":
+                out += [
+                    "# [gaussian]",
+                    "# Alternative to [model] (use one of the two): a free-particle model on the "
+                    "Gaussian engine.",
+                    "# Uncomment these tables and remove [model] to use it.",
+                ]
+                continue
+        out.append(f"# {line}" if inside and line and not line.startswith("#") else line)
+    return "\n".join(out)

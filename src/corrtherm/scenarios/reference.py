@@ -302,10 +302,9 @@ def scenario_reference_markdown() -> str:
             L += _state_section()
         elif header == "dynamics":
             L += _dynamics_section()
-        elif header == "gaussian":
-            L += GAUSSIAN_NOTES
         elif model is BathSpec:
             L += _rates_section()
+        L += GAUSSIAN_NOTES if header == "gaussian" else []
     L += _expressions_section()
     L += [
         "## Template",
@@ -525,7 +524,9 @@ _TEMPLATE_COMMENTED: dict[str, str] = {
     "state.matrix": '"rho0.npy"',
     "dynamics.bath_A.jumps": '["sqrt(gamma0) * sm(A0)"]',
     "dynamics.bath_B.jumps": '["sqrt(gamma0) * sm(B0)"]',
-    **GAUSSIAN_TEMPLATE,
+    "dynamics.bath_A.coupling": '"sx(A0)"',
+    "dynamics.bath_B.coupling": '"sx(B0)"',
+    **GAUSSIAN_TEMPLATE,  # dynamics.bath_X.mu and the keys of [gaussian]
     "analyses.beta_A": '"beta_A"',
     "analyses.beta_B": '"beta_B"',
     "analyses.mu_A": "0.0",
@@ -586,15 +587,14 @@ def scenario_template_toml() -> str:
     width = max(len(f"{n} = {v}") for n, v, _ in _TEMPLATE_PARAMETERS)
     out += [f"{f'{n} = {v}':<{width}}  # {c}" for n, v, c in _TEMPLATE_PARAMETERS]
     for header, model, desc in schema_sections()[1:]:
-        block = ["", f"[{header}]"] + _comment(_doc(model))
+        out += ["", f"[{header}]"] + _comment(_doc(model))
         if "." in header:  # a nested table: which one it is (bath_A or bath_B)
-            block += _comment(desc)
+            out += _comment(desc)
         if model is BathSpec:
-            block += _comment(
+            out += _comment(
                 "Rate families: "
                 + "; ".join(f'"{f.name}": {f.formula}' for f in RATE_FAMILIES.values())
             )
         for name, field in _scalar_fields(model).items():
-            block += [""] + _field_lines(header, name, field)
-        out += commented_out(block, header) if header.startswith("gaussian") else block
-    return "\n".join(out) + "\n"
+            out += [""] + _field_lines(header, name, field)
+    return commented_out("\n".join(out) + "\n")  # [gaussian]: the alternative to [model]

@@ -67,6 +67,20 @@ def _add_flows(b: BuiltScenario, ds: xr.Dataset) -> xr.Dataset:
         return ds
 
 
+def _bath_thermodynamics(b: BuiltScenario) -> dict[str, float | None]:
+    """beta_X, mu_X of the baths for the entropy production, when every bath has a beta
+    (thermal baths, or explicit jumps with ``beta``); otherwise none (no audit)."""
+    t = b.bath_thermo
+    sides = [s for s, J in (("A", b.jumps_A), ("B", b.jumps_B)) if _has_bath(J)]
+    if not sides or any(t.get(f"beta_{s}") is None for s in sides):
+        return {}
+    return {f"{k}_{s}": t.get(f"{k}_{s}") for s in sides for k in ("beta", "mu")}
+
+
+def _has_bath(J) -> bool:
+    return not isinstance(J, tuple) or len(J) > 0
+
+
 def run_scenario(
     scenario: Scenario, progress: bool = False, *, entropic_split: bool | None = None
 ) -> xr.Dataset:
@@ -81,7 +95,9 @@ def run_scenario(
     :func:`corrtherm.scenarios.defaults.assumed_defaults`), beta_A/beta_B/mu_A/mu_B
     (references of the flow analysis), c, c_min, c_max (when a correlation operator is used)
     and wall_time_s. Every variable carries ``units`` and ``long_name``
-    (:mod:`corrtherm.core.metadata`).
+    (:mod:`corrtherm.core.metadata`). Open runs whose baths all have a temperature also carry
+    the entropy production of :func:`~corrtherm.open.evolution.evolve` (sigma, Sigma,
+    J_X_local, sigma_local, min_eigenvalue; attrs second_law, approach, positivity).
     """
     t0 = time.perf_counter()
     b = build_scenario(scenario)
@@ -111,6 +127,7 @@ def run_scenario(
                     if spec.analyses.entropic_split is not None
                     else entropic_split
                 ),
+                **_bath_thermodynamics(b),
             )
     except ScenarioError:
         raise
@@ -153,7 +170,8 @@ def summarize(ds: xr.Dataset) -> dict[str, float | str]:
     classification (conventional/anomalous sign of lhs_26) and, from
     :mod:`~corrtherm.isolated.flows`, particle_flow and
     energy_flow (isolated runs with reference beta/mu), residual_ledger, residual_energy_balance, n_steps,
-    n_rhs, wall_time_s.
+    n_rhs, wall_time_s; with entropy production min_sigma, Sigma (final), second_law (and
+    second_law_local for local baths), min_eigenvalue and positivity.
     """
 
     def delta(name: str) -> float:
@@ -181,6 +199,16 @@ def summarize(ds: xr.Dataset) -> dict[str, float | str]:
         for name in ("particle_flow", "energy_flow"):
             if name in ds:
                 out[name] = str(ds[name].values[-1])
+    if "sigma" in ds:
+        sig = ds["sigma"].values
+        out["min_sigma"] = float(np.nanmin(sig)) if np.any(np.isfinite(sig)) else math.nan
+        out["Sigma"] = float(ds["Sigma"].values[-1])
+        out["second_law"] = str(ds.attrs.get("second_law", ""))
+        if ds.attrs.get("approach") == "local":
+            out["second_law_local"] = str(ds.attrs.get("second_law_local", ""))
+    if "min_eigenvalue" in ds:
+        out["min_eigenvalue"] = float(np.min(ds["min_eigenvalue"].values))
+        out["positivity"] = str(ds.attrs.get("positivity", ""))
     for name in ("residual_ledger", "residual_energy_balance", "n_steps", "n_rhs", "wall_time_s"):
         if name in ds.attrs:
             out[name] = float(ds.attrs[name])

@@ -152,14 +152,15 @@ class StateSpec(_Strict):
 
 
 class BathSpec(_Strict):
-    """A local bath on one side: thermal jumps between eigenstates of H_X (paper 1, Eqs.
-    12-13) or explicit jump operators."""
+    """A bath on one side: thermal jumps between eigenstates of H_X (paper 1, Eqs. 12-13),
+    explicit jump operators, or a coupling operator from which `[dynamics] approach` builds the
+    local, global (Davies) or Redfield dissipator."""
 
     beta: Num | None = Field(
         default=None,
         description="Inverse temperature of the bath (required unless `jumps` is given).",
     )
-    rate: Literal["fermi", "paper", "ohmic"] = Field(
+    rate: Literal["fermi", "paper", "ohmic", "bose"] = Field(
         default="paper",
         description="Rate family gamma(omega) of the thermal jumps, omega = E_m - E_n the "
         "energy the system gains (see Rate families).",
@@ -167,16 +168,26 @@ class BathSpec(_Strict):
     gamma0: Num = Field(
         default=1.0, description="Overall rate scale gamma0 >= 0 of the thermal jumps."
     )
-    mu: Num | None = Field(
-        default=None,
-        description="Chemical potential of the bath ([gaussian] models; default 0 there).",
-    )
     jumps: list[str] | None = Field(
         default=None,
         description="Explicit jump operators instead of thermal ones: operator expressions on "
         "this side's sites with the rates folded in (L = sqrt(gamma) |m><n|); `beta`, `rate` "
-        "and `gamma0` are then not used.",
+        "and `gamma0` are then not used (except `beta` for the entropy production).",
         json_schema_extra=_OPERATOR,
+    )
+    coupling: str | list[str] | None = Field(
+        default=None,
+        description="System operator(s) S_k of H_SB = sum_k S_k (x) B_k, Hermitian expressions "
+        "on this side's sites (a list: independent channels). Required by `approach = "
+        '"global"` and `"redfield"`; with `"local"` it gives the local secular dissipator of H_X '
+        "with these matrix elements instead of jumps between all eigenstate pairs.",
+        json_schema_extra=_OPERATOR,
+    )
+    mu: Num | None = Field(
+        default=None,
+        description="Chemical potential of a grand-canonical bath (needs model.N_A, model.N_B; "
+        "global/redfield also need [H, N] = 0): rates gamma(omega - mu q), q the particle change. "
+        "[gaussian] models: the bath's mu (default 0).",
     )
 
 
@@ -187,6 +198,12 @@ class DynamicsSpec(_Strict):
         default="isolated",
         description='"isolated": rho(t) = e^{-iHt} rho(0) e^{iHt}; "open": d rho/dt = '
         "-i[H, rho] + L_A[rho] + L_B[rho] with the baths below (at least one).",
+    )
+    approach: Literal["local", "global", "redfield"] = Field(
+        default="local",
+        description='How each bath is built: "local" (paper 1: thermal w.r.t. H_A or H_B alone), '
+        '"global" (Davies: secular, thermal w.r.t. the full H; needs `coupling`), "redfield" '
+        "(Bloch-Redfield: non-secular, may leave the state space; needs `coupling`).",
     )
     alpha_A: Num = Field(
         default=0.5,

@@ -18,13 +18,16 @@ import xarray as xr
 
 from ..core._report import fmt, table
 from ..core.metadata import UNITS_NOTE, lookup
+from ..open.entropy_production import second_law_audit
 from .defaults import format_assumed
 from .run import summarize
 
 __all__ = ["summary_rows", "summary_text"]
 
 #: Summary keys not shown as rows (they are in the heading or say nothing on their own).
-HIDDEN = frozenset({"kind", "t_final", "n_rhs"})
+HIDDEN = frozenset(
+    {"kind", "t_final", "n_rhs", "second_law", "second_law_local", "positivity"}
+)  # the verdicts are printed as the second-law audit line instead
 #: Short explanations after the label of a summary row.
 GLOSS = {
     "DeltaU": "total",
@@ -85,6 +88,10 @@ def summary_text(ds: xr.Dataset) -> str:
         + (f" ({solver})" if solver else ""),
         table(summary_rows(summ, _scales(ds))),
     ]
+    audit = second_law_audit(ds)
+    if audit:
+        # a violation is a finding about the model, not an error: loud, but the run succeeds
+        lines.append(f"  {audit}")
     checks = json.loads(ds.attrs.get("condition_checks", "[]"))
     bad = [c["name"] for c in checks if not c["holds"]]
     if checks:
