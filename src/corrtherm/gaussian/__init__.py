@@ -14,7 +14,10 @@ C_ij = <c_i^dag c_j> (L x L instead of 2^L x 2^L):
   entropy production), and :func:`steady_state` (a Lyapunov solve);
 - :func:`entropy`, :func:`mutual_information`, :func:`relative_entropy` in closed form;
 - conversion to and from the dense engine for small L (:func:`to_dense_model`,
-  :func:`to_dense_state`, :func:`from_dense_state`, :func:`dense_jumps`).
+  :func:`to_dense_state`, :func:`from_dense_state`, :func:`dense_jumps`);
+- exact reservoirs as ground truth: :func:`junction` (one or two levels between two leads of
+  N modes), :func:`junction_currents`, :func:`landauer_currents`, and
+  :func:`compare_with_master_equations` (local, global and Redfield against them).
 """
 
 from .baths import LocalBath
@@ -27,10 +30,12 @@ from .builders import (
     ring_hamiltonian,
     two_chains,
 )
+from .compare import compare_with_master_equations, master_equation_currents
 from .dense import dense_jumps, from_dense_state, to_dense_model, to_dense_state
 from .evolution import GaussianSteadyState, evolve, steady_state
 from .information import entropy, mode_entropy, mutual_information, relative_entropy
 from .model import FreeModel
+from .reservoirs import LeadJunction, band, junction, junction_currents, landauer_currents
 from .states import (
     correlation_interval,
     exchange_correlation,
@@ -67,4 +72,11 @@ __all__ = [
     "to_dense_state",
     "from_dense_state",
     "dense_jumps",
+    "LeadJunction",
+    "band",
+    "junction",
+    "junction_currents",
+    "landauer_currents",
+    "compare_with_master_equations",
+    "master_equation_currents",
 ]

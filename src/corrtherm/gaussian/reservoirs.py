@@ -3,19 +3,20 @@
 The leads are discretized bands: N modes at the midpoints omega_k = -D + (k + 1/2) Delta of
 [-D, D] (Delta = 2D/N), coupled to their system level with t_k = sqrt(Gamma(omega_k) Delta / 2 pi),
 so that Gamma(omega) = 2 pi sum_k |t_k|^2 delta(omega - omega_k) approximates the chosen spectral
-density ("flat": Gamma(omega) = gamma on the band, "semicircle": gamma sqrt(1 - (omega/D)^2), or a
-callable). Started from the leads' own grand-canonical states at (beta_X, mu_X), the exact
-Gaussian dynamics of system + leads is the non-Markovian reference: until the recurrence time
-2 pi / Delta = pi N / D the finite leads act as continua, and the currents settle at their
-steady values. As N -> infinity these are the Landauer values (:func:`landauer_currents`):
+density: "flat" (Gamma = gamma on the band), "semicircle" (gamma sqrt(1 - (omega/D)^2)) or a
+callable shape s (Gamma = gamma s(omega) on the band). Started from the leads' own
+grand-canonical states at (beta_X, mu_X), the exact Gaussian dynamics of system + leads is the
+non-Markovian reference: until the recurrence time 2 pi / Delta = pi N / D the finite leads act
+as continua, and the currents settle at their steady values. As N -> infinity these are the
+Landauer values (:func:`landauer_currents`):
 
     I = int domega/2pi T(omega) (f_A(omega) - f_B(omega)),   J = int domega/2pi omega T (f_A - f_B),
     T(omega) = Gamma_A(omega) Gamma_B(omega) |G^r_{ab}(omega)|^2,
     G^r = [omega - h_S - Sigma_A - Sigma_B]^-1,  Sigma_X = Lambda_X(omega) - i Gamma_X(omega)/2
 
-on the levels a, b the leads attach to, with the Lamb shift Lambda = P int Gamma(w')/(2 pi (omega - w')).
-Currents are positive INTO the system (from lead X): I_X = -d<N_lead X>/dt,
-J_X = -d<H_lead X>/dt.
+on the levels a, b the leads attach to, with the Lamb shift
+Lambda(omega) = P int Gamma(w') / (2 pi (omega - w')) dw'. Currents are positive INTO the system
+(from lead X): I_X = -d<N_lead X>/dt, J_X = -d<H_lead X>/dt.
 """
 
 from __future__ import annotations
@@ -36,14 +37,26 @@ from ._inputs import single_particle
 from .model import FreeModel
 from .states import _thermal
 
-__all__ = ["LeadJunction", "junction", "band", "junction_currents", "landauer_currents"]
+__all__ = [
+    "LeadJunction",
+    "junction",
+    "band",
+    "junction_currents",
+    "landauer_currents",
+    "lamb_shift",
+]
 
 SPECTRAL_DENSITIES = ("flat", "semicircle")
 
 
 def _density(kind: str | Callable, gamma: float, D: float) -> Callable[[np.ndarray], np.ndarray]:
-    if callable(kind):
-        return lambda w: np.asarray(kind(np.asarray(w, dtype=float)), dtype=float)
+    if callable(kind):  # a shape s(w) on [-D, D]: Gamma(w) = gamma s(w)
+        return lambda w: (
+            gamma
+            * np.where(
+                np.abs(w) < D, np.asarray(kind(np.asarray(w, dtype=float)), dtype=float), 0.0
+            )
+        )
     if kind == "flat":
         return lambda w: np.where(np.abs(w) < D, gamma, 0.0)
     if kind == "semicircle":
@@ -149,7 +162,8 @@ def junction(
     spectral_density: str | Callable = "flat",
 ) -> LeadJunction:
     """A system h_S (1 x 1: a level; 2 x 2: e.g. a double dot [[eps_A, g], [g, eps_B]]) with
-    lead A (``n_modes``, coupling gamma_A) on level ``site_A`` and lead B on ``site_B``.
+    lead A (``n_modes``, coupling gamma_A) on level ``site_A`` and lead B on ``site_B``:
+    h = h_S + sum_k omega_k b_k^dag b_k + sum_k t_k (c_s^dag b_k + h.c.) per lead (module doc).
 
     For two levels, level 0 is in A and level 1 in B, so the A|B cut is the inter-level bond
     (the double quantum dot); for one level, the level is in A and the cut is its bond to lead B.
@@ -238,6 +252,25 @@ def junction_currents(jn: LeadJunction, C0: Any, times: Any) -> xr.Dataset:
     return ds
 
 
+def lamb_shift(density: Callable, w: float, D: float, kind: Any = None) -> float:
+    """Lambda(w) = P int_{-D}^{D} Gamma(w') / (2 pi (w - w')) dw' (the real part of a lead's
+    self-energy). Closed forms inside the band for the built-in densities, flat:
+    gamma/(2 pi) ln|(D + w)/(D - w)|, semicircle: gamma w / (2 D); else a numerical principal
+    value (quad with a Cauchy weight)."""
+    from scipy.integrate import quad
+
+    if abs(w) < D and kind in ("flat", "semicircle"):
+        g = float(density(0.0))
+        if kind == "flat":
+            return g / (2 * np.pi) * np.log((D + w) / (D - w))
+        return g * w / (2 * D)
+    if abs(w) >= D:
+        return quad(lambda x: float(density(x)) / (2 * np.pi * (w - x)), -D, D, limit=200)[0]
+    return -quad(
+        lambda x: float(density(x)) / (2 * np.pi), -D, D, weight="cauchy", wvar=w, limit=200
+    )[0]
+
+
 def landauer_currents(
     jn: LeadJunction, beta_A: float, beta_B: float, mu_A: float = 0.0, mu_B: float = 0.0
 ) -> dict[str, float]:
@@ -251,10 +284,7 @@ def landauer_currents(
     a, b = jn.site_A, jn.site_B
 
     def lamb(Gfun, w):
-        # principal value of int_{-D}^{D} Gamma(w') / (2 pi (w - w')) dw'
-        if abs(w) >= D:
-            return quad(lambda x: Gfun(x) / (2 * np.pi * (w - x)), -D, D, limit=200)[0]
-        return -quad(lambda x: Gfun(x) / (2 * np.pi), -D, D, weight="cauchy", wvar=w, limit=200)[0]
+        return lamb_shift(Gfun, w, D, jn.spectral_density)
 
     def fermi(beta, mu, w):
         return 0.5 * (1.0 - np.tanh(0.5 * beta * (w - mu)))
