@@ -165,6 +165,18 @@ def test_correlation_interval_edges_touch_the_physical_boundary(rng):
         g.locally_thermal_correlation(m, 1.0, 1.0, X=Xm, c=1.5)
 
 
+def test_correlation_interval_of_pure_blocks_is_a_point():
+    """Zero temperature: C_A, C_B are projectors; any coupling X between a filled mode and an
+    empty one lifts an eigenvalue above 1 (or below 0) at second order, so only c = 0 is
+    admissible (the kernel path of positivity_interval)."""
+    h = g.chain_hamiltonian(4, 1.0)
+    CA = g.thermal_correlation(h, np.inf, 0.1)
+    CB = g.thermal_correlation(h, np.inf, -0.1)
+    X = np.ones((4, 4))
+    lo, hi = g.correlation_interval(CA, CB, X)
+    assert lo == pytest.approx(0.0, abs=1e-9) and hi == pytest.approx(0.0, abs=1e-9)
+
+
 # ------------------------------------------------------------------------- property tests
 @st.composite
 def open_cases(draw):

@@ -81,15 +81,20 @@ def _verdict(sig: np.ndarray, scale: np.ndarray, times: np.ndarray) -> str:
 
 def _entropy_rate(G: np.ndarray, gen: OpenGenerator, stat: str) -> tuple[float, float]:
     """(S, dS/dt) at G: with G = U diag(n) U^dag, dS/dt = sum_k (U^dag dG/dt U)_kk s'(n_k),
-    s'(n) = ln((1 - n)/n) (fermions) or ln((1 + n)/n) (bosons), and
-    (U^dag dG/dt U)_kk = 2 n_k Re(U^dag X U)_kk + (U^dag P U)_kk. A pure occupation
+    s'(n) = ln((1 - n)/n) (fermions) or ln((1 + n)/n) (bosons). Since G commutes with U's
+    projectors and X + X^dag = -Gamma, (U^dag dG/dt U)_kk = (U^dag P U)_kk - n_k (U^dag Gamma U)_kk
+    (the unitary part drops out), and P, Gamma live on the bath blocks only. A pure occupation
     (within PURE_TOL of 0, or 1 for fermions) that is being filled (emptied) makes dS/dt = +inf,
     the true limit; one that stays put contributes 0."""
     n, U = eigh(G, driver="evr", check_finite=False)
-    Uc = U.conj()
-    xd = np.sum(Uc * (gen.X @ U), axis=0).real
-    pd = np.sum(Uc * (gen.P @ U), axis=0).real
-    gd = 2.0 * n * xd + pd
+    pd = np.zeros(n.size)
+    gd = np.zeros(n.size)
+    for sl, (Gam, P) in gen.blocks:
+        UX = U[sl]
+        UXc = UX.conj()
+        pd += np.sum(UXc * (P @ UX), axis=0).real
+        gd += np.sum(UXc * (Gam @ UX), axis=0).real
+    gd = pd - n * gd
     lo = n <= PURE_TOL
     hi = (n >= 1.0 - PURE_TOL) if stat == "fermion" else np.zeros_like(lo)
     reg = ~(lo | hi)

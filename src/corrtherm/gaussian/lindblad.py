@@ -73,6 +73,13 @@ class OpenGenerator:
             P += p
         self.X = -1j * model.h - 0.5 * Gam
         self.P = P
+        # (slice, Gamma_XX, P_XX) of each bath: both matrices vanish outside these blocks
+        LA = model.L_A
+        self.blocks = [
+            (sl, (g[sl, sl], p[sl, sl]))
+            for side, (g, p) in self.parts.items()
+            for sl in [slice(0, LA) if side == "A" else slice(LA, L)]
+        ]
         self.lam, self.R = np.linalg.eig(self.X)
         scale = max(float(np.max(np.abs(self.lam))), 1e-300)
         self.undamped = np.flatnonzero(self.lam.real > -DAMPING_RTOL * scale)

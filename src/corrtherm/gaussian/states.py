@@ -125,13 +125,34 @@ def _c(x: Any, name: str) -> np.ndarray:
 
 
 def _interval(A: np.ndarray, B: np.ndarray, X: np.ndarray, stat: str) -> tuple[float, float]:
+    """[c_min, c_max] of P + c Y >= 0 (and 1 - P - c Y >= 0 for fermions), P = diag(A, B),
+    Y = [[0, X], [X^dag, 0]]. For positive definite blocks the Schur complement gives it in
+    closed form: c^2 X^dag A^-1 X <= B, i.e. |c| <= 1 / ||A^-1/2 X B^-1/2||_2 (two L_X-sized
+    eigen-decompositions; 1 - P has the same eigenvectors). Blocks with (near) zero eigenvalues
+    go through :func:`corrtherm.positivity_interval`, which handles kernels."""
+    if not np.any(X):
+        return (-np.inf, np.inf)
+    a, Ua = np.linalg.eigh(A)
+    b, Ub = np.linalg.eigh(B)
+    tol = 1e-10
+    pairs = [(a, b)] + ([(1.0 - a, 1.0 - b)] if stat == "fermion" else [])
+    if any(p.min() <= tol or q.min() <= tol for p, q in pairs):
+        return _interval_generic(A, B, X, stat)
+    Xe = Ua.conj().T @ X @ Ub  # X in the eigenbases of A and B
+    bound = np.inf
+    for p, q in pairs:
+        Z = Xe / np.sqrt(p)[:, None] / np.sqrt(q)[None, :]
+        s = float(np.sqrt(max(np.linalg.eigvalsh(Z.conj().T @ Z)[-1], 0.0)))
+        bound = min(bound, 1.0 / s if s > 0 else np.inf)
+    return (-bound, bound)
+
+
+def _interval_generic(A, B, X, stat) -> tuple[float, float]:
     LA, LB = A.shape[0], B.shape[0]
     P = np.zeros((LA + LB, LA + LB), dtype=complex)
     P[:LA, :LA], P[LA:, LA:] = A, B
     Y = np.zeros_like(P)
     Y[:LA, LA:], Y[LA:, :LA] = X, X.conj().T
-    if not np.any(Y):
-        return (-np.inf, np.inf)
     # the kernel of P (pure occupations) needs a relative tolerance like dense states do
     lo, hi = positivity_interval(P, Y, tol=1e-12)
     if stat == "fermion":
