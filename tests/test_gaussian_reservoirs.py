@@ -143,6 +143,9 @@ BAD = [
         ModelError,
         "system",
     ),
+    (lambda: g.landauer_currents("jn", 1, 1), DynamicsError, "LeadJunction"),
+    (lambda: g.landauer_currents(g.junction([[0]], 2, 0.1), -1, 1), DynamicsError, "beta_A"),
+    (lambda: g.landauer_currents(g.junction([[0]], 2, 0.1), 1, 1, mu_B="x"), DynamicsError, "mu_B"),
     (
         lambda: g.compare_with_master_equations([[0]], 0.1, beta_A=1, beta_B=1),
         DynamicsError,

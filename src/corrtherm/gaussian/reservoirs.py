@@ -33,7 +33,7 @@ from ..core._validate import finite_real
 from ..core.errors import DynamicsError, ModelError
 from ..core.metadata import annotate
 from ..core.trajectory import _check_times
-from ._inputs import single_particle
+from ._inputs import check_beta, check_mu, single_particle
 from .model import FreeModel
 from .states import _thermal
 
@@ -278,6 +278,13 @@ def landauer_currents(
     I_A = -I_B, J_A, J_B = -J_A (energy into the system from lead A / B)."""
     from scipy.integrate import quad
 
+    if not isinstance(jn, LeadJunction):
+        raise DynamicsError(f"jn: got {type(jn).__name__}; expected a LeadJunction")
+    beta_A, beta_B = (
+        check_beta(beta_A, "beta_A", DynamicsError),
+        check_beta(beta_B, "beta_B", DynamicsError),
+    )
+    mu_A, mu_B = check_mu(mu_A, "mu_A", DynamicsError), check_mu(mu_B, "mu_B", DynamicsError)
     D = jn.half_width
     GA, GB = jn.density("A"), jn.density("B")
     hS = jn.h_S
