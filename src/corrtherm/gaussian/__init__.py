@@ -10,7 +10,7 @@ C_ij = <c_i^dag c_j> (L x L instead of 2^L x 2^L):
 - states: :func:`thermal_correlation`, :func:`locally_thermal_correlation`,
   :func:`correlation_interval` (the admissible correlation strength), :func:`exchange_correlation`;
 - :func:`evolve` (isolated, or open with :class:`LocalBath` on each side) returning the dense
-  engine's Dataset variables (U, U_A, ..., I_AB, D_A, D_B, the flow analysis of Eq. 26, currents,
+  engine's Dataset variables (U, U_A, ..., I_AB, D_A, D_B, the flow analysis of inequality (26), currents,
   entropy production), and :func:`steady_state` (a Lyapunov solve);
 - :func:`entropy`, :func:`mutual_information`, :func:`relative_entropy` in closed form;
 - conversion to and from the dense engine for small L (:func:`to_dense_model`,

@@ -63,7 +63,7 @@ def _flow_refs(model, G0, beta_A, beta_B, mu_A, mu_B, thermal_tol):
             raise FlowError(
                 f"C0: its block C_{side}{side} is not the thermal correlation matrix of beta_{side} "
                 f"= {b:g}, mu_{side} = {m:g} (||C_{side}{side}(0) - gamma_{side}||_2 = {dist:.3g} > "
-                f"thermal_tol = {tol:g}); the flow analysis (paper 2, Eq. 26) needs locally "
+                f"thermal_tol = {tol:g}); the flow analysis (paper 2, inequality (26)) needs locally "
                 "grand-canonical initial marginals"
             )
         refs.append(Reference.thermal(h, b, m, st))

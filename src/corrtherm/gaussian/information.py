@@ -161,7 +161,7 @@ class Reference:
     @classmethod
     def thermal(cls, h: np.ndarray, beta: float, mu: float, statistics: str) -> Reference:
         """sigma = exp(-beta (H - mu N)) / Z for the single-particle matrix h (finite beta):
-        D = -S(rho) + beta Tr[(h - mu) G_rho] + ln Z (paper 2, the identity behind Eq. 26)."""
+        D = -S(rho) + beta Tr[(h - mu) G_rho] + ln Z (paper 2, the identity behind inequality (26))."""
         eps = np.linalg.eigvalsh(h)
         x = beta * (eps - mu)
         if statistics == "fermion":
