@@ -158,6 +158,14 @@ BAD = [
     (SMALL + '\n[dynamics]\nkind = "open"\nbath_A = { beta = 1.0, jumps = ["sm(A0)"] }\n', "jumps"),
     (SMALL + '\n[dynamics]\nkind = "open"\nbath_A = { beta = -1.0 }\n', "bath_A"),
     (SMALL.replace('statistics = "fermion"', 'statistics = "boson"'), "mu"),
+    (
+        SMALL + '\n[dynamics]\nkind = "open"\napproach = "global"\nbath_A = { beta = 1.0 }\n',
+        "approach",
+    ),
+    (
+        SMALL + '\n[dynamics]\nkind = "open"\nbath_A = { beta = 1.0, coupling = "sx(A0)" }\n',
+        "coupling",
+    ),
 ]
 
 

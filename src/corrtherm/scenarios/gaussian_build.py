@@ -110,8 +110,12 @@ def _bath(scen: Scenario, model: FreeModel, side: str) -> LocalBath | None:
     where = f"{scen.source}: dynamics.bath_{side}"
     if bath is None:
         return None
-    if bath.jumps is not None:
-        raise ScenarioError(f"{where}.jumps: explicit jumps do not apply to a [gaussian] model")
+    if bath.jumps is not None or getattr(bath, "coupling", None) is not None:
+        key = "jumps" if bath.jumps is not None else "coupling"
+        raise ScenarioError(
+            f"{where}.{key}: does not apply to a [gaussian] model (its baths act on the "
+            "eigenmodes of h_X with beta, mu, gamma0 and rate)"
+        )
     if bath.beta is None:
         raise ScenarioError(f"{where}.beta: missing; a thermal bath needs beta")
     mu = getattr(bath, "mu", None)
@@ -183,6 +187,12 @@ def build_gaussian(scen: Scenario, check_state: bool = True) -> BuiltGaussian:
             ref[nm] = _num(scen, getattr(an, nm), f"analyses.{nm}")
     dyn = spec.dynamics
     baths = {"A": None, "B": None}
+    if getattr(dyn, "approach", "local") != "local":
+        raise ScenarioError(
+            f'{src}: dynamics.approach: got "{dyn.approach}"; a [gaussian] model has local baths '
+            "only (corrtherm.gaussian.compare_with_master_equations scores local, global and "
+            "Redfield against exact leads)"
+        )
     if dyn.kind == "open":
         if dyn.bath_A is None and dyn.bath_B is None:
             raise ScenarioError(f'{src}: dynamics: kind = "open" needs bath_A and/or bath_B')
