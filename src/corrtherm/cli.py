@@ -215,7 +215,12 @@ def check(
     scen = _load(scenario)
     b = build_scenario(scen)
     rows = check_scenario(scen)
-    typer.echo(f"scenario {scen.name}: dims (d_A, d_B) = {b.model.dims}, dynamics {b.kind}")
+    size = (
+        f"modes (L_A, L_B) = {b.model.modes}"
+        if scen.spec.gaussian is not None
+        else f"dims (d_A, d_B) = {b.model.dims}"
+    )
+    typer.echo(f"scenario {scen.name}: {size}, dynamics {b.kind}")
     typer.echo(
         table(
             [

@@ -210,7 +210,12 @@ def build_scenario(scen: Scenario, check_state: bool = True) -> BuiltScenario:
     which side each operator may touch), builds rho(0) = gamma_A (x) gamma_B + c chi (or reads
     the ``.npy`` matrix) and checks it is a state (``check_state``), and turns each bath into
     thermal jumps (paper 1, Eqs. 12-13) or explicit ones. Errors name the file and the key.
+    A ``[gaussian]`` scenario gives a :class:`~corrtherm.scenarios.gaussian_build.BuiltGaussian`.
     """
+    if scen.spec.gaussian is not None:
+        from .gaussian_build import build_gaussian
+
+        return build_gaussian(scen, check_state)
     spec, src = scen.spec, scen.source
     space = _sites(scen)
     m = spec.model

@@ -20,6 +20,7 @@ from ..open.evolution import evolve
 from .build import BuiltScenario, build_scenario
 from .checks import check_scenario
 from .defaults import assumed_defaults
+from .gaussian_build import BuiltGaussian, run_gaussian
 
 if TYPE_CHECKING:
     from .load import Scenario
@@ -102,7 +103,9 @@ def run_scenario(
     b = build_scenario(scenario)
     spec = scenario.spec
     try:
-        if b.kind == "isolated":
+        if isinstance(b, BuiltGaussian):
+            ds = run_gaussian(b, scenario)
+        elif b.kind == "isolated":
             ds = evolve_isolated(
                 b.model, b.rho0, b.times, alpha_A=b.alpha_A, store_states=spec.analyses.store_states
             )
@@ -132,7 +135,8 @@ def run_scenario(
         raise ScenarioError(f"{scenario.source}: dynamics: {exc}") from None
     ref = b.reference
     if (
-        b.kind == "isolated"
+        not isinstance(b, BuiltGaussian)
+        and b.kind == "isolated"
         and spec.analyses.flows
         and np.isfinite(ref["beta_A"])
         and np.isfinite(ref["beta_B"])

@@ -10,10 +10,11 @@ import math
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..open.evolution import EXACT_AUTO_MAX_D, EXACT_MAX_D
 from .expressions import _RESERVED, MAX_DIMENSION
+from .gaussian_schema import GaussianModelSpec
 
 __all__ = ["ScenarioSpec"]
 
@@ -185,7 +186,8 @@ class BathSpec(_Strict):
     mu: Num | None = Field(
         default=None,
         description="Chemical potential of a grand-canonical bath (needs model.N_A, model.N_B; "
-        "global/redfield also need [H, N] = 0): rates gamma(omega - mu q), q the particle change.",
+        "global/redfield also need [H, N] = 0): rates gamma(omega - mu q), q the particle change. "
+        "[gaussian] models: the bath's mu (default 0).",
     )
 
 
@@ -315,7 +317,13 @@ class ScenarioSpec(_Strict):
         description="Named numbers, used by name in every expression of the file and swept "
         "by `corrtherm sweep` (see [parameters]).",
     )
-    model: ModelSpec = Field(description="The model (required).")
+    model: ModelSpec | None = Field(
+        default=None, description="The model (required unless [gaussian] is given)."
+    )
+    gaussian: GaussianModelSpec | None = Field(
+        default=None,
+        description="A free-particle model on the Gaussian engine, instead of [model].",
+    )
     state: StateSpec = Field(default=StateSpec(), description="The initial state.")
     dynamics: DynamicsSpec = Field(default=DynamicsSpec(), description="The dynamics.")
     time: TimeSpec = Field(default=TimeSpec(), description="The save times.")
@@ -334,6 +342,12 @@ class ScenarioSpec(_Strict):
             if not math.isfinite(val):
                 raise ValueError(f"parameter {name} = {val} is not finite")
         return v
+
+    @model_validator(mode="after")
+    def _one_model(self) -> ScenarioSpec:
+        if (self.model is None) == (self.gaussian is None):
+            raise ValueError("give exactly one of the tables [model] and [gaussian]")
+        return self
 
 
 def _pydantic_message(exc: ValidationError) -> str:
