@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # All issue-7 benchmarks, sequentially (never two heavy runs at once). ~10 min on an idle
-# 2-core machine, most of it QuTiP at n = 8. Results: bench/results/thermal_chain.jsonl.
+# 2-core machine, most of it QuTiP at n = 8. Results: bench/results/local/thermal_chain.jsonl
+# (git-ignored; copy the runs worth keeping to the tracked bench/results/thermal_chain.jsonl).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 uptime

@@ -12,7 +12,9 @@ the process, peak resident memory of that process (``os.wait4`` rusage ``ru_maxr
 side's own build/solve/post timings. QuTiP is capped (address-space limit and timeout) so it
 cannot eat the machine. Both sides save U_chi(t) and I_AB(t) at every time; they must agree to
 ``--tol`` (1e-6) at every saved time. One JSON line per run is appended to
-``bench/results/thermal_chain.jsonl``.
+``bench/results/local/thermal_chain.jsonl`` (git-ignored, with the saved arrays and profiles):
+running a benchmark never modifies a tracked file. ``bench/results/thermal_chain.jsonl`` is the
+curated, tracked copy of the runs quoted in bench/README.md (copy lines there by hand).
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+#: Where runs write (git-ignored); bench/results/ itself holds the curated, tracked copies.
+RESULTS_DIR = HERE / "results" / "local"
 
 
 def load_average() -> str:
@@ -103,8 +107,8 @@ def main() -> None:
     big = n > 8
     tq = a.qutip_timeout if a.qutip_timeout is not None else (180.0 if big else None)
     mq = a.qutip_mem_gb if a.qutip_mem_gb is not None else (6.0 if big else 12.0)
-    res_dir = HERE / "results"
-    res_dir.mkdir(exist_ok=True)
+    res_dir = RESULTS_DIR
+    res_dir.mkdir(parents=True, exist_ok=True)
     c_out, q_out = res_dir / f"corrtherm_n{n}_t{nt}.npz", res_dir / f"qutip_n{n}_t{nt}.npz"
     load0 = load_average()
     print(

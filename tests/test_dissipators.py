@@ -182,7 +182,8 @@ def test_bad_input(rng):
     with pytest.raises(DynamicsError, match="rate"):
         thermal_jumps(np.diag([0.0, 1.0]), 1.0, rate="bogus")
     model = Bipartite(np.eye(2), np.eye(2))
+    # (d, d) jumps are global jumps now (issue 12); a shape that is neither is rejected
     with pytest.raises(DynamicsError, match="jumps_B"):
-        lindblad_superoperator(model, [], [np.eye(4)])
+        lindblad_superoperator(model, [], [np.eye(3)])
     with pytest.raises(CorrthermError, match="side"):
         dissipator([np.eye(2)], np.eye(4) / 4, dims=(2, 2), side="C")

@@ -81,7 +81,7 @@ def test_partial_swap_energy_sdp_matches_closed_form(w, g, t, bA, bB):
     assert np.isclose(rep.optimum_ppt, s * base + amp * r_ppt, atol=2e-6)
     assert np.isclose(rep.optimum_classical, s * base, atol=1e-9)
     text = str(rep)
-    assert "PPT states" in text and ("-DeltaE_A" in text) == (s < 0)
+    assert "PPT states" in text and ("−ΔE_A" in text) == (s < 0)
     assert rep.status == ("optimal", "optimal") and "solver status" in text
 
 

@@ -21,7 +21,7 @@ def test_open_run_plots_ledger_currents_information(tmp_path):
     made = plot_run(ds, tmp_path)
     assert [p.name for p in made] == ["energy.png", "currents.png", "information.png"]
     assert all(_is_png_with_content(p) for p in made)
-    assert plot_flows(ds, tmp_path / "flows.png") is None  # Eq. 26 is for isolated systems
+    assert plot_flows(ds, tmp_path / "flows.png") is None  # inequality (26) is for isolated systems
 
 
 def test_isolated_run_plots_flow_classification(tmp_path):
@@ -31,3 +31,43 @@ def test_isolated_run_plots_flow_classification(tmp_path):
     assert all(_is_png_with_content(p) for p in made)
     assert plot_currents(ds, tmp_path / "currents.png") is None
     assert not (tmp_path / "currents.png").exists()
+
+
+def _figure_of(path_fn, ds, tmp_path, monkeypatch):
+    """Run a plot function and return the Figure it drew (the functions only return paths)."""
+    import matplotlib.figure
+
+    saved = {}
+    real = matplotlib.figure.Figure.savefig
+
+    def keep(self, *args, **kwargs):
+        saved["fig"] = self
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", keep)
+    path_fn(ds, tmp_path / "x.png")
+    fig = saved["fig"]
+    fig.canvas.draw()
+    return fig
+
+
+def test_equal_curves_stay_distinguishable_and_legends_stay_off_the_data(tmp_path, monkeypatch):
+    from corrtherm.core.metadata import UNITS_NOTE
+    from corrtherm.plotting import plot_energy, plot_information
+
+    ds = run_scenario(load_preset("paper1-two-qubits"))  # J_A = J_B, Q_A = Q_B, S_A = S_B
+    assert np.allclose(ds["J_A"], ds["J_B"]) and np.allclose(ds["S_A"], ds["S_B"])
+    for fn in (plot_currents, plot_energy, plot_information):
+        fig = _figure_of(fn, ds, tmp_path, monkeypatch)
+        assert any(t.get_text() == UNITS_NOTE for t in fig.texts), fn.__name__  # ħ = k_B = 1
+        for ax in fig.axes:
+            lines = [ln for ln in ax.get_lines() if not ln.get_label().startswith("_")]
+            styles = {(ln.get_linestyle(), ln.get_marker()) for ln in lines}
+            assert len(styles) == len(lines), fn.__name__  # no two curves drawn alike
+            offsets = [ln.get_markevery()[0] for ln in lines]
+            assert len(set(offsets)) == len(offsets)  # markers of equal curves never coincide
+            # the legend sits right of the axes, never on the data
+            box, leg = ax.get_window_extent(), ax.get_legend().get_window_extent()
+            assert leg.x0 >= box.x1, fn.__name__
+            assert "/" in ax.get_ylabel() or ax.get_ylabel() == ""  # quantity / unit
+        assert fig.axes[-1].get_xlabel() == "t / [t]"

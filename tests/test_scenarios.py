@@ -343,7 +343,7 @@ def test_paper2_fermion_presets_match_closed_form(case, sign):
     assert p["mu_A"] > p["mu_B"]
     assert np.sign(summ["DeltaN_A"]) == -sign  # conventional: A (high mu) loses particles
     assert summ["classification"] == case and summ["particle_flow"] == case
-    assert np.all(ds["slack"].values >= -1e-12)  # Eq. 28
+    assert np.all(ds["slack"].values >= -1e-12)  # inequality (26)
     if case == "anomalous":
         assert summ["DeltaI_AB"] < summ["lhs_26"] < 0  # Eq. 29
 

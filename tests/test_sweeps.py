@@ -49,6 +49,15 @@ def toy_1d(p: dict[str, float]) -> dict[str, float | str]:
     return {"a": x**2, "classification": "anomalous" if x > 0.5 else "conventional"}
 
 
+def toy_1d_gaps(p: dict[str, float]) -> dict[str, float | str]:
+    """Anomalous at x in {0.3, 0.4, 0.7} (two separate regions); fails for x > 0.85."""
+    x = p["x"]
+    if x > 0.85:
+        raise ValueError("no value here")
+    anomalous = round(10 * x) in (3, 4, 7)
+    return {"a": x**2, "classification": "anomalous" if anomalous else "conventional"}
+
+
 class LoggingToy:
     """Appends one line per evaluation to a log file (to count recomputations)."""
 
@@ -517,7 +526,22 @@ def test_plot_sweep_1d_2d_random(client, tmp_path):
     fig = plot_sweep(s1, out=tmp_path / "p1.png")
     assert fig.axes[0].get_ylabel() == "a"
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert "anomalous" in labels and "failed" not in labels
+    assert labels == ["a", "anomalous flow"]  # one indication of the anomalous region
+    plt.close(fig)
+
+    # failed points sit on the parameter axis (they have no value), not at the curve's minimum;
+    # each run of anomalous points is one shaded region
+    s3 = tmp_path / "p3.zarr"
+    run_sweep(toy_1d_gaps, store=s3, grid=["x=0:1:11"], client=client)
+    fig = plot_sweep(s3, out=tmp_path / "p3.png")
+    ax = fig.axes[0]
+    (fail,) = [ln for ln in ax.get_lines() if ln.get_label().startswith("failed")]
+    assert fail.get_transform() == ax.get_xaxis_transform() and not fail.get_clip_on()
+    assert np.allclose(fail.get_xdata(), [0.9, 1.0]) and np.all(fail.get_ydata() == 0)
+    spans = [p for p in ax.patches if not str(p.get_label() or "_").startswith("_")]
+    assert len(ax.patches) == 2 and len(spans) == 1  # x in {0.3, 0.4} and {0.7}: two regions
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["a", "anomalous flow", "failed (no value)"]
     plt.close(fig)
 
     sr = tmp_path / "pr.zarr"
@@ -558,7 +582,8 @@ def test_cli_sweep_and_plot_sweep_on_a_preset(client, tmp_path):
     assert cls[1, 1] == "anomalous"  # the preset's own point (strength 0.95)
     assert not any("anomalous" == c for c in cls[0])  # mu_A = mu_B: no bias, no anomaly
     again = CliRunner().invoke(cli.app, args)
-    assert again.exit_code == 0 and "this run: 0 points" in again.stdout
+    assert again.exit_code == 0 and "this run: nothing to compute" in again.stdout
+    assert "nan" not in again.stdout.lower()  # not "nan points/s"
     png = tmp_path / "map.png"
     res = CliRunner().invoke(
         cli.app, ["plot-sweep", str(store), "--var", "DeltaN_A", "--out", str(png)]

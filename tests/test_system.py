@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
-from corrtherm.errors import CorrthermError, ModelError
 
 import corrtherm as ct
+from corrtherm.errors import CorrthermError, ModelError
 
 from .conftest import random_hermitian
 

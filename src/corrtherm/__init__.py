@@ -16,6 +16,8 @@ Layers (each imports only from the ones above it in this list):
   :func:`steady_state`, :func:`check_conditions`, :func:`invariant_correlation_subspace`.
 - ``corrtherm.isolated`` — paper 2: :func:`evolve_isolated`, :func:`flow_report`,
   inequality (26), model builders (``corrtherm.models``), extremal SDPs.
+- ``corrtherm.gaussian`` — free particles (fermions or bosons) from their L x L correlation
+  matrices: the same ledger and flows for reservoirs of hundreds of modes, exact leads.
 - ``corrtherm.scenarios`` — TOML scenario files: :func:`load_scenario`, :func:`run_scenario`,
   :func:`summarize`, NetCDF results.
 - ``corrtherm.sweeps`` — parameter sweeps on Dask: :func:`run_sweep`, :func:`open_sweep`.
@@ -28,7 +30,7 @@ Start with ``corrtherm.Bipartite``, ``corrtherm.gibbs_state``, ``corrtherm.energ
 
 from importlib.metadata import PackageNotFoundError, version  # noqa: F401 (0.1 exported these)
 
-from . import core, isolated, open, scenarios, sweeps  # noqa: F401 (subpackages as attributes)
+from . import core, gaussian, isolated, open, scenarios, sweeps  # noqa: F401 (subpackages as attributes)
 
 # the core layer: operators, model, states, information, energy ledger
 from .core import (
@@ -97,14 +99,24 @@ from .core import (
 # paper 1: open dynamics with thermal baths
 from .open import (
     ConditionsReport,
+    DaviesBath,
+    EntropyProduction,
     InvariantSubspaceReport,
+    RedfieldBath,
     SteadyStateReport,
+    ThermalBath,
     adjoint_dissipator,
     check_conditions,
+    compare_approaches,
+    davies_bath,
+    davies_jumps,
     dissipator,
+    entropy_production_rate,
     evolve,
     invariant_correlation_subspace,
     lindblad_superoperator,
+    redfield_bath,
+    second_law_audit,
     steady_state,
     thermal_jumps,
     thermal_rate,
@@ -163,11 +175,13 @@ __all__ = [
     "CONSERVATION_RTOL",
     "ConditionsReport",
     "ConservationReport",
+    "DaviesBath",
     "CorrthermError",
     "Decomposition",
     "DynamicsError",
     "EnergyLedger",
     "Entropies",
+    "EntropyProduction",
     "ExtremalReport",
     "FLOW_ATOL",
     "FlowError",
@@ -175,6 +189,7 @@ __all__ = [
     "InvariantSubspaceReport",
     "MissingDependencyError",
     "ModelError",
+    "RedfieldBath",
     "ResourceError",
     "Scenario",
     "ScenarioError",
@@ -183,6 +198,7 @@ __all__ = [
     "SweepError",
     "SweepResult",
     "THERMAL_TOL",
+    "ThermalBath",
     "adjoint_dissipator",
     "anticommutator",
     "basis_projector",
@@ -190,11 +206,14 @@ __all__ = [
     "check_conditions",
     "commutator",
     "commutator_norm",
+    "compare_approaches",
     "conservation_checks",
     "correlation_basis",
     "correlation_energy",
     "create",
     "dagger",
+    "davies_bath",
+    "davies_jumps",
     "decompose",
     "destroy",
     "dissipator",
@@ -206,6 +225,7 @@ __all__ = [
     "energy_ledger",
     "entropies",
     "entropy",
+    "entropy_production_rate",
     "evolve",
     "evolve_isolated",
     "extremal_transfer",
@@ -242,9 +262,11 @@ __all__ = [
     "product_state",
     "pure_state",
     "read_results",
+    "redfield_bath",
     "relative_entropy",
     "run_scenario",
     "run_sweep",
+    "second_law_audit",
     "sigma_minus",
     "sigma_plus",
     "sigma_x",

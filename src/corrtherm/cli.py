@@ -1,18 +1,17 @@
 """The ``corrtherm`` command: run scenarios, list/show presets, check conditions, reproduce papers.
 
 Every command runs inside the exception boundary of :mod:`corrtherm.console`: a user error
-(:class:`corrtherm.CorrthermError`, OS error, out of memory) is one line on stderr and exit
-status 2, Ctrl-C exits 130, and a bug exits 1 with the traceback in a log file.
+(:class:`~corrtherm.core.errors.CorrthermError`, OS error, out of memory) is one line on stderr
+and exit status 2, Ctrl-C exits 130, and a bug exits 1 with the traceback in a log file.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import sys
+import warnings
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -86,47 +85,6 @@ def _prepare_outdir(out: Path, force: bool, outputs: tuple[str, ...] | None = No
     return OutputDir(out, force, RUN_OUTPUTS if outputs is None else outputs)
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "—"
-        return f"{v:.6g}"
-    return str(v)
-
-
-_SUMMARY_LABELS = {
-    "DeltaU": "ΔU (total)",
-    "DeltaU_A": "ΔU_A",
-    "DeltaU_B": "ΔU_B",
-    "DeltaU_chi": "ΔU_χ",
-    "DeltaE_A": "ΔE_A (bare)",
-    "DeltaN_A": "ΔN_A",
-    "DeltaI_AB": "ΔI(A:B) [nats]",
-    "Q_A": "Q_A (heat from bath A)",
-    "Q_B": "Q_B (heat from bath B)",
-    "lhs_26": "Eq.26 left side",
-    "slack": "Eq.26 slack (≥ 0)",
-    "classification": "flow (Eq. 26)",
-    "particle_flow": "particle flow",
-    "energy_flow": "energy flow",
-    "residual_ledger": "ledger residual",
-    "residual_energy_balance": "energy-balance residual",
-    "n_steps": "solver steps",
-    "wall_time_s": "wall time [s]",
-}
-
-
-def summary_table(summary: dict[str, Any]) -> str:
-    """Two-column text table of the most useful summary entries."""
-    rows = [
-        (label, _fmt(summary[k]))
-        for k, label in _SUMMARY_LABELS.items()
-        if k in summary and not (isinstance(summary[k], float) and math.isnan(summary[k]))
-    ]
-    w = max(len(r[0]) for r in rows)
-    return "\n".join(f"  {a:<{w}}  {b}" for a, b in rows)
-
-
 @app.command(cls=NaturalHelp)
 @handled
 def run(
@@ -156,9 +114,13 @@ def run(
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG plots.")] = True,
     memory_limit: MemoryLimit = None,
 ) -> None:
-    """Run a scenario; write results.nc, PNG plots and print a summary."""
+    """Run a scenario; write results.nc, PNG plots and print a summary.
+
+    Scenario files: `corrtherm show --template` (commented), `corrtherm show --reference`.
+    """
     from .plotting import plot_run
-    from .scenarios import run_scenario, summarize, write_results
+    from .scenarios import run_scenario, write_results
+    from .scenarios.summary import summary_text
 
     set_memory_limit(memory_limit)
     scen = _load(scenario)
@@ -168,7 +130,14 @@ def run(
         typer.echo(f"scenario {scen.name} ({scen.spec.title or scen.source})")
         typer.echo(f"  sha256 {scen.sha256[:16]}…")
         # a progress bar only helps a human watching a terminal; logs and pipes stay clean
-        ds = run_scenario(scen, progress=sys.stdout.isatty())
+        with warnings.catch_warnings():
+            # the second-law and positivity verdicts are printed in the summary below
+            warnings.filterwarnings(
+                "ignore",
+                message=r"(entropy production sigma|rho\(t\) positivity)",
+                category=RuntimeWarning,
+            )
+            ds = run_scenario(scen, progress=sys.stdout.isatty())
         # the run succeeded: now (and only now) the earlier run's files make way
         outdir.begin()
         made = []
@@ -179,15 +148,7 @@ def run(
     except BaseException:
         outdir.discard()
         raise
-    summ = summarize(ds)
-    typer.echo(summary_table(summ))
-    checks = json.loads(ds.attrs.get("condition_checks", "[]"))
-    bad = [c["name"] for c in checks if not c["holds"]]
-    if checks:
-        typer.echo(
-            f"  conditions: {len(checks) - len(bad)}/{len(checks)} hold"
-            + (f" (violated: {'; '.join(bad)})" if bad else "")
-        )
+    typer.echo(summary_text(ds))
     typer.echo(
         f"wrote {path}"
         + (f" and {len(made)} plots ({', '.join(p.name for p in made)})" if made else "")
@@ -211,13 +172,42 @@ def presets() -> None:
 @handled
 def show(
     preset: Annotated[
-        str, typer.Argument(help="Preset name (see `corrtherm presets`).", metavar="PRESET")
-    ],
+        str | None,
+        typer.Argument(help="Preset name (see `corrtherm presets`).", metavar="PRESET"),
+    ] = None,
+    template: Annotated[
+        bool,
+        typer.Option(
+            "--template", help="Print a template scenario with every key explained in comments."
+        ),
+    ] = False,
+    reference: Annotated[
+        bool,
+        typer.Option(
+            "--reference",
+            help="Print the scenario-file reference (Markdown): every table, key, type, "
+            "default and allowed value, rate families, operator expressions.",
+        ),
+    ] = False,
 ) -> None:
-    """Print a built-in scenario as TOML (redirect it to a file to start your own)."""
-    from .scenarios import preset_text
+    """Print a built-in scenario as TOML (redirect it to a file to start your own).
 
-    typer.echo(preset_text(preset), nl=False)
+    --template: a scenario with every key explained; --reference: the scenario-file reference.
+    """
+    from .scenarios import preset_text
+    from .scenarios.reference import scenario_reference_markdown, scenario_template_toml
+
+    if sum([preset is not None, template, reference]) != 1:
+        raise ScenarioError(
+            "show: give exactly one of a preset name, --template or --reference "
+            "(see `corrtherm presets`)"
+        )
+    if template:
+        typer.echo(scenario_template_toml(), nl=False)
+    elif reference:
+        typer.echo(scenario_reference_markdown(), nl=False)
+    else:
+        typer.echo(preset_text(preset), nl=False)
 
 
 @app.command(cls=NaturalHelp)
@@ -228,23 +218,69 @@ def check(
     ],
     memory_limit: MemoryLimit = None,
 ) -> None:
-    """Check the papers' conditions for a scenario's model without running dynamics."""
+    """Check the papers' conditions for a scenario's model without running dynamics; for open
+    dynamics also audit the steady state's entropy production (second law)."""
+    from .core._report import table
     from .scenarios import build_scenario, check_scenario
+    from .scenarios.checks import steady_state_audit
 
     set_memory_limit(memory_limit)
     scen = _load(scenario)
     b = build_scenario(scen)
     rows = check_scenario(scen)
-    typer.echo(f"scenario {scen.name}: dims (d_A, d_B) = {b.model.dims}, dynamics {b.kind}")
-    w = max(len(r["name"]) for r in rows)
-    for r in rows:
-        status = "holds" if r["holds"] else "VIOLATED"
-        typer.echo(f"  {r['name']:<{w}}  norm {r['value']:.3e}  {status:<8}  [{r['equation']}]")
+    size = (
+        f"modes (L_A, L_B) = {b.model.modes}"
+        if scen.spec.gaussian is not None
+        else f"dims (d_A, d_B) = {b.model.dims}"
+    )
+    typer.echo(f"scenario {scen.name}: {size}, dynamics {b.kind}")
+    typer.echo(
+        table(
+            [
+                (
+                    r["name"],
+                    f"norm {r['value']:.3e}",
+                    "holds" if r["holds"] else "VIOLATED",
+                    f"[{r['equation']}]",
+                )
+                for r in rows
+            ]
+        )
+    )
     if b.c_interval is not None:
         lo, hi = b.c_interval
         typer.echo(
             f"  correlation strength c = {b.c:.6g}; admissible (rho(0) >= 0): [{lo:.6g}, {hi:.6g}]"
         )
+    audit = steady_state_audit(scen)
+    if audit:
+        typer.echo(f"  {audit}")
+
+
+@app.command(cls=NaturalHelp)
+@handled
+def compare(
+    scenario: Annotated[
+        str, typer.Argument(help="Scenario .toml file or preset name.", metavar="SCENARIO")
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", metavar="FILE.nc", help="Also write the table as NetCDF here."),
+    ] = None,
+) -> None:
+    """Run a scenario's model under the local, global and Redfield approaches side by side:
+    steady-state currents, entropy production, and whether paper 1's quantities change."""
+    from .scenarios.compare import compare_scenario, format_comparison
+
+    scen = _load(scenario)
+    table = compare_scenario(scen)
+    typer.echo(f"scenario {scen.name}: local vs global (Davies) vs Redfield")
+    typer.echo(format_comparison(table))
+    if out is not None:
+        from .scenarios import write_results
+
+        path = write_results(table, out)
+        typer.echo(f"wrote {path}")
 
 
 _REPRODUCE_OUTPUTS = ("paper1.png", "paper2.png", "reproduce.csv", "reproduce.md")

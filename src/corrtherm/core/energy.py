@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from ._report import Report
 from ._validate import density_matrix, finite_real
 from .errors import ModelError
 from .model import Bipartite
@@ -21,8 +22,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, eq=False)
-class EnergyLedger:
+@dataclass(frozen=True, eq=False, repr=False)
+class EnergyLedger(Report):
     """Energy decomposition of one state (paper 1, Eqs. 5-8).
 
     U = Tr[rho H], U_A = Tr[rho_A H^_A], U_B = Tr[rho_B H^_B], U_chi = Tr[chi V], with
@@ -39,6 +40,23 @@ class EnergyLedger:
     H_B_eff: np.ndarray
     V_eff: np.ndarray
     alpha_A: float
+
+    _title: ClassVar[str] = "Energy ledger U = U_A + U_B + U_χ (paper 1, Eqs. 5-8)"
+    _labels: ClassVar[dict[str, str]] = {
+        "U": "U = Tr[ρH] (total)",
+        "U_A": "U_A = Tr[ρ_A Ĥ_A] (effective local energy)",
+        "U_B": "U_B = Tr[ρ_B Ĥ_B] (effective local energy)",
+        "U_chi": "U_χ = Tr[χV] (correlation energy)",
+        "H_A_eff": "Ĥ_A (effective Hamiltonian, Eq. 5)",
+        "H_B_eff": "Ĥ_B (effective Hamiltonian, Eq. 5)",
+        "V_eff": "V̂ (effective interaction, Eq. 6)",
+        "alpha_A": "α_A (share of Tr[V ρ_A⊗ρ_B] booked to A)",
+        "U_local": "U_A + U_B = Tr[(ρ_A⊗ρ_B) H] (Eq. 7)",
+    }
+    _extra: ClassVar[tuple[str, ...]] = ("U_local",)
+
+    def _scale(self) -> float:
+        return max(abs(self.U), abs(self.U_A), abs(self.U_B), abs(self.U_chi))
 
     @property
     def U_local(self) -> float:
@@ -124,5 +142,9 @@ def energy_ledger(model: Bipartite, rho: Any, alpha_A: float = 0.5) -> EnergyLed
 
 
 def correlation_energy(model: Bipartite, rho: Any) -> float:
-    """U_chi = Tr[chi V] (paper 1, Eq. 8)."""
+    """U_chi = Tr[chi V] (paper 1, Eq. 8).
+
+    chi = rho - rho_A (x) rho_B; since Tr_A chi = Tr_B chi = 0, Tr[chi H] = Tr[chi V]: the part of
+    the energy that only a global measurement sees. Equal to :func:`energy_ledger`'s ``U_chi``.
+    """
     return energy_ledger(model, rho).U_chi

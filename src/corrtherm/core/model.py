@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from ._report import Report
 from ._validate import hermitian
 from .errors import ModelError
 from .limits import COMPLEX_BYTES, check_magnitude, require_memory
@@ -16,8 +17,8 @@ from .operators import identity
 __all__ = ["Bipartite"]
 
 
-@dataclass(frozen=True, eq=False)
-class Bipartite:
+@dataclass(frozen=True, eq=False, repr=False)
+class Bipartite(Report):
     """A bipartite system A+B with H = H_A (x) I_B + I_A (x) H_B + V (paper 1, Eq. 1 model;
     paper 2, Eq. 13).
 
@@ -26,9 +27,8 @@ class Bipartite:
     H_A, H_B : local Hamiltonians (d_A x d_A, d_B x d_B), Hermitian.
     V : interaction on the full space ((d_A d_B) x (d_A d_B)), Hermitian; ``None`` means 0.
     N_A, N_B : optional local number operators (d_A x d_A, d_B x d_B), Hermitian. Both or
-        neither must be given.
-
-    Arrays and ``qutip.Qobj`` are accepted; everything is stored as complex ndarrays.
+        neither must be given. Arrays and ``qutip.Qobj`` are accepted; everything is stored
+        as complex ndarrays.
     """
 
     H_A: Any
@@ -37,6 +37,11 @@ class Bipartite:
     N_A: Any = None
     N_B: Any = None
     _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    _labels: ClassVar[dict[str, str]] = {"V": "V (interaction)"}
+
+    def _heading(self) -> str:
+        return f"Bipartite model H = H_A ⊗ I + I ⊗ H_B + V, (d_A, d_B) = {self.dims}"
 
     def __post_init__(self) -> None:
         HA = hermitian(self.H_A, "H_A")

@@ -67,37 +67,61 @@ def _modes(n: Any, name: str, copies: int = 1, minimum: int = 1) -> int:
 
 
 def identity(d: int) -> np.ndarray:
-    """d x d identity (complex)."""
+    """d x d identity (complex).
+
+    The identity on one site or one side; ``kron`` of identities embeds local operators.
+    """
     return np.eye(_dimension(d, "d"), dtype=complex)
 
 
 def sigma_x() -> np.ndarray:
-    """Pauli X."""
+    """Pauli X = |0><1| + |1><0|.
+
+    In the basis |0>, |1> with sigma_z = diag(1, -1); sigma_x = sigma_+ + sigma_-.
+    """
     return np.array([[0, 1], [1, 0]], dtype=complex)
 
 
 def sigma_y() -> np.ndarray:
-    """Pauli Y."""
+    """Pauli Y = -i|0><1| + i|1><0|.
+
+    In the basis |0>, |1> with sigma_z = diag(1, -1); sigma_y = -i (sigma_+ - sigma_-).
+    """
     return np.array([[0, -1j], [1j, 0]], dtype=complex)
 
 
 def sigma_z() -> np.ndarray:
-    """Pauli Z = diag(1, -1) = |0><0| - |1><1|."""
+    """Pauli Z = diag(1, -1) = |0><0| - |1><1|.
+
+    |0> is the +1 eigenstate, so H = omega sigma_z has E_0 = +omega, E_1 = -omega (paper 1's
+    example); the occupation of |1> is n = (1 - sigma_z)/2.
+    """
     return np.array([[1, 0], [0, -1]], dtype=complex)
 
 
 def sigma_plus() -> np.ndarray:
-    """sigma_+ = |0><1| = (X + iY)/2: raises sigma_z from -1 to +1."""
+    """sigma_+ = |0><1| = (X + iY)/2: raises sigma_z from -1 to +1.
+
+    As an occupation operator it is the annihilator a = |0><1| (identical to
+    ``qutip.destroy(2)``), since |1> is the occupied state.
+    """
     return np.array([[0, 1], [0, 0]], dtype=complex)
 
 
 def sigma_minus() -> np.ndarray:
-    """sigma_- = |1><0| = (X - iY)/2."""
+    """sigma_- = |1><0| = (X - iY)/2: lowers sigma_z from +1 to -1.
+
+    The adjoint of :func:`sigma_plus`; for occupations it is the creator a^dag.
+    """
     return np.array([[0, 0], [1, 0]], dtype=complex)
 
 
 def pauli(label: str) -> np.ndarray:
-    """Tensor product of Paulis from a label like ``"xz"`` or ``"IZ"`` (I, X, Y, Z)."""
+    """Tensor product of Paulis from a label like ``"xz"`` or ``"IZ"`` (I, X, Y, Z).
+
+    ``pauli("zz")`` = sigma_z (x) sigma_z, in the order of the label (first letter = first
+    factor); letters are case-insensitive.
+    """
     if not isinstance(label, str) or not label:
         raise ModelError(f"pauli label: got {label!r}; expected letters from I, X, Y, Z")
     table = {"i": identity(2), "x": sigma_x(), "y": sigma_y(), "z": sigma_z()}
@@ -127,28 +151,44 @@ def spin_operators(j: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def destroy(n: int) -> np.ndarray:
-    """Truncated bosonic annihilation operator on Fock states |0>, ..., |n-1>."""
+    """Truncated bosonic annihilation operator on Fock states |0>, ..., |n-1>.
+
+    a |k> = sqrt(k) |k-1>; the truncation keeps [a^dag a, a^dag] = a^dag exact, while
+    [a, a^dag] = 1 fails on the last level.
+    """
     n = _dimension(n, "boson cutoff n")
     return np.diag(np.sqrt(np.arange(1, n)), k=1).astype(complex)
 
 
 def create(n: int) -> np.ndarray:
-    """Truncated bosonic creation operator (adjoint of :func:`destroy`)."""
+    """Truncated bosonic creation operator (adjoint of :func:`destroy`).
+
+    a^dag |k> = sqrt(k+1) |k+1> for k < n-1; the top Fock level is mapped to 0.
+    """
     return destroy(n).conj().T
 
 
 def number(n: int) -> np.ndarray:
-    """Number operator diag(0, 1, ..., n-1)."""
+    """Number operator diag(0, 1, ..., n-1).
+
+    Equal to a^dag a with ``a = destroy(n)``, exactly.
+    """
     return np.diag(np.arange(_dimension(n, "boson cutoff n"))).astype(complex)
 
 
 def dagger(x: Any) -> np.ndarray:
-    """Hermitian conjugate."""
+    """Hermitian conjugate X^dag = conj(X)^T.
+
+    Accepts arrays, nested lists, sparse matrices and ``qutip.Qobj``.
+    """
     return _matrix(x).conj().T
 
 
 def basis_projector(d: int, m: int, n: int | None = None) -> np.ndarray:
-    """|m><n| in dimension d (|m><m| if n is None)."""
+    """|m><n| in dimension d (|m><m| if n is None).
+
+    The thermal jumps of paper 1, Eq. 12 are sqrt(gamma_mn) |m><n| in the eigenbasis of H_X.
+    """
     d = _dimension(d, "d")
     m = positive_int(m, "m", minimum=0, expected=f"an index 0 <= m < {d}")
     n = m if n is None else positive_int(n, "n", minimum=0, expected=f"an index 0 <= n < {d}")
@@ -161,7 +201,11 @@ def basis_projector(d: int, m: int, n: int | None = None) -> np.ndarray:
 
 
 def kron(*ops: Any) -> np.ndarray:
-    """Kronecker product of several operators, left to right."""
+    """Kronecker product of several operators, left to right.
+
+    ``kron(a, b, c)`` = a (x) b (x) c, so the first factor carries the slowest index (the
+    ordering convention (a, b) of A (x) B).
+    """
     if not ops:
         return np.ones((1, 1), dtype=complex)
     arrs = [to_array(o, f"operator {k}") for k, o in enumerate(ops)]
@@ -176,7 +220,11 @@ def kron(*ops: Any) -> np.ndarray:
 
 
 def site_operator(op: Any, site: int, dims: Sequence[int]) -> np.ndarray:
-    """Embed a single-site operator at position ``site`` of a chain with local dims ``dims``."""
+    """Embed a single-site operator at position ``site`` of a chain with local dims ``dims``.
+
+    I (x) ... (x) op (x) ... (x) I with ``op`` at index ``site``; no Jordan-Wigner string (use
+    :func:`fermion_operators` for fermions).
+    """
     try:
         dims = [positive_int(d, "dims") for d in dims]
     except TypeError:
@@ -189,7 +237,11 @@ def site_operator(op: Any, site: int, dims: Sequence[int]) -> np.ndarray:
 
 
 def parity(n_modes: int) -> np.ndarray:
-    """Fermion parity (-1)^N on n_modes Jordan-Wigner qubits: sigma_z^{(x) n_modes}."""
+    """Fermion parity (-1)^N on n_modes Jordan-Wigner qubits: sigma_z^{(x) n_modes}.
+
+    (-1)^n = sigma_z on one mode because |1> is occupied; the string of a B mode is the parity of
+    A (:func:`bipartite_fermions`).
+    """
     n_modes = _modes(n_modes, "n_modes", minimum=0)
     return kron(*([sigma_z()] * n_modes)) if n_modes else np.ones((1, 1), dtype=complex)
 
@@ -226,7 +278,10 @@ def bipartite_fermions(n_A: int, n_B: int) -> tuple[list[np.ndarray], list[np.nd
 
 
 def embed(op: Any, dims: Sequence[int], side: str) -> np.ndarray:
-    """Embed a local operator of A (``side="A"``) or B (``side="B"``) into A (x) B."""
+    """Embed a local operator of A (``side="A"``) or B (``side="B"``) into A (x) B.
+
+    op (x) I_B for side A, I_A (x) op for side B, with ``dims = (d_A, d_B)``.
+    """
     dA, dB = check_dims(dims)
     _dimension(dA * dB, "d_A d_B")
     if not isinstance(side, str) or side not in ("A", "B"):
@@ -246,14 +301,20 @@ def _matrix(op: Any) -> np.ndarray:
 
 
 def embed_A(op: Any, d_B: int) -> np.ndarray:
-    """op (x) I_B."""
+    """op (x) I_B: an operator of A on the full space A (x) B.
+
+    ``d_B`` is the dimension of B; see :func:`embed`.
+    """
     o = _matrix(op)
     _dimension(o.shape[0] * positive_int(d_B, "d_B"), "d_A d_B")
     return np.kron(o, identity(d_B))
 
 
 def embed_B(op: Any, d_A: int) -> np.ndarray:
-    """I_A (x) op."""
+    """I_A (x) op: an operator of B on the full space A (x) B.
+
+    ``d_A`` is the dimension of A; see :func:`embed`.
+    """
     o = _matrix(op)
     _dimension(o.shape[0] * positive_int(d_A, "d_A"), "d_A d_B")
     return np.kron(identity(d_A), o)
@@ -267,19 +328,29 @@ def _pair(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def commutator(a: Any, b: Any) -> np.ndarray:
-    """[a, b] = ab - ba."""
+    """[a, b] = ab - ba.
+
+    The conditions of both papers are commutators: paper 1, Eq. A3; paper 2, Eqs. 14, 15, 18.
+    """
     a, b = _pair(a, b)
     return a @ b - b @ a
 
 
 def anticommutator(a: Any, b: Any) -> np.ndarray:
-    """{a, b} = ab + ba."""
+    """{a, b} = ab + ba.
+
+    Appears in the GKLS dissipator, -1/2 {L^dag L, rho} (paper 1, Eq. 2).
+    """
     a, b = _pair(a, b)
     return a @ b + b @ a
 
 
 def commutator_norm(a: Any, b: Any) -> float:
-    """Frobenius norm ||[a, b]||_F, the measure used by all condition checks."""
+    """Frobenius norm ||[a, b]||_F, the measure used by all condition checks.
+
+    ||X||_F = sqrt(Tr X^dag X); a condition [a, b] = 0 is reported as this number and compared
+    with a relative tolerance by the callers.
+    """
     return float(np.linalg.norm(commutator(a, b)))
 
 

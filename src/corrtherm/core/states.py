@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ._report import tuple_repr, tuple_text
 from ._validate import (
     STATE_TOL,
     check_dims,
@@ -60,11 +61,33 @@ def partial_trace(rho: Any, dims: Any, keep: str) -> np.ndarray:
 
 
 class Decomposition(NamedTuple):
-    """rho = rho_A (x) rho_B + chi, with Tr_A chi = Tr_B chi = 0 (paper 1, Eq. 3)."""
+    """rho = rho_A (x) rho_B + chi, with Tr_A chi = Tr_B chi = 0 (paper 1, Eq. 3).
+
+    Returned by :func:`decompose`: the marginals ``rho_A`` (d_A x d_A), ``rho_B`` (d_B x d_B)
+    and the correlation operator ``chi`` on the full space.
+    """
 
     rho_A: np.ndarray
     rho_B: np.ndarray
     chi: np.ndarray
+
+    def __str__(self) -> str:
+        return _decomposition_text(self)[0]
+
+    def _repr_html_(self) -> str:
+        return _decomposition_text(self)[1]
+
+    def __repr__(self) -> str:
+        return tuple_repr(self)
+
+
+def _decomposition_text(d: Decomposition) -> tuple[str, str]:
+    labels = {
+        "rho_A": "ρ_A = Tr_B ρ",
+        "rho_B": "ρ_B = Tr_A ρ",
+        "chi": "χ = ρ − ρ_A ⊗ ρ_B (correlations)",
+    }
+    return tuple_text(d, "ρ = ρ_A ⊗ ρ_B + χ (paper 1, Eq. 3)", labels)
 
 
 def decompose(rho: Any, dims: Any) -> Decomposition:
@@ -84,19 +107,28 @@ def decompose(rho: Any, dims: Any) -> Decomposition:
 
 
 def product_state(rho_A: Any, rho_B: Any) -> np.ndarray:
-    """rho_A (x) rho_B."""
+    """rho_A (x) rho_B, the uncorrelated state with the given marginals.
+
+    Both arguments are validated as density matrices; the result has chi = 0 (paper 1, Eq. 3).
+    """
     return np.kron(density_matrix(rho_A, "rho_A"), density_matrix(rho_B, "rho_B"))
 
 
 def maximally_mixed(d: int) -> np.ndarray:
-    """I/d."""
+    """I/d, the maximally mixed state of dimension d.
+
+    Its entropy is ln d, the largest possible; it is the infinite-temperature Gibbs state.
+    """
     d = positive_int(d, "d", StateError)
     require_memory(COMPLEX_BYTES * d * d, f"d = {d}: a {d} x {d} complex matrix", "a smaller d")
     return np.eye(d, dtype=complex) / d
 
 
 def pure_state(psi: Any) -> np.ndarray:
-    """|psi><psi| / <psi|psi>."""
+    """|psi><psi| / <psi|psi>, the density matrix of a state vector.
+
+    ``psi`` is normalized here; the zero vector raises :class:`StateError`.
+    """
     v = to_array(psi, "psi")
     if v.ndim != 1 and not (v.ndim == 2 and 1 in v.shape):
         raise StateError(f"psi: has shape {v.shape}; expected a state vector")
@@ -111,7 +143,11 @@ def pure_state(psi: Any) -> np.ndarray:
 
 
 def is_density_matrix(rho: Any, tol: float = STATE_TOL) -> bool:
-    """True if rho is Hermitian, has unit trace and no eigenvalue below -tol."""
+    """True if rho is Hermitian, has unit trace and no eigenvalue below -tol.
+
+    The boolean form of :func:`validate_state`: never raises for a malformed array, returns
+    False instead.
+    """
     tol = tolerance(tol, "tol", StateError)  # a bad tolerance is an error, not "False"
     try:
         density_matrix(rho, tol=tol)
@@ -123,7 +159,11 @@ def is_density_matrix(rho: Any, tol: float = STATE_TOL) -> bool:
 def validate_state(
     rho: Any, name: str = "rho", dim: int | None = None, tol: float = STATE_TOL
 ) -> np.ndarray:
-    """Return rho as a validated density matrix or raise :class:`StateError` saying how far off."""
+    """Return rho as a validated density matrix or raise :class:`StateError` saying how far off.
+
+    Checks: square, finite, Hermitian (relative tolerance ``HERMITIAN_RTOL``), |Tr rho - 1| <=
+    tol and lambda_min(rho) >= -tol; ``dim`` fixes the expected dimension.
+    """
     return density_matrix(rho, name, dim, tol)
 
 
@@ -149,7 +189,12 @@ def _thermal_generator(H: Any, beta: float, N: Any, mu: float | None) -> tuple[n
 
 
 def log_partition_function(H: Any, beta: float, N: Any = None, mu: float | None = None) -> float:
-    """ln Z with Z = Tr exp(-beta (H - mu N)), computed with a shifted exponent (no overflow)."""
+    """ln Z with Z = Tr exp(-beta (H - mu N)), computed with a shifted exponent (no overflow).
+
+    ln Z = m + ln sum_k exp(-beta k_k - m) over the eigenvalues k_k of K = H - mu N, with
+    m = max(-beta k_k) (paper 2, Eq. 17). ``N`` and ``mu`` together give the grand-canonical
+    function; [H, N] = 0 is required then.
+    """
     K, b = _thermal_generator(H, beta, N, mu)
     x = -b * np.linalg.eigvalsh(K)
     m = float(np.max(x))
@@ -157,7 +202,11 @@ def log_partition_function(H: Any, beta: float, N: Any = None, mu: float | None 
 
 
 def partition_function(H: Any, beta: float, N: Any = None, mu: float | None = None) -> float:
-    """Z = Tr exp(-beta (H - mu N)); refuses a Z beyond double precision (use ln Z then)."""
+    """Z = Tr exp(-beta (H - mu N)) (paper 2, Eq. 17).
+
+    exp of :func:`log_partition_function`; it may overflow for very large beta |E|, where ln Z
+    is the number to use.
+    """
     lnZ = log_partition_function(H, beta, N, mu)
     if lnZ > 709.0:
         raise ModelError(
@@ -168,7 +217,11 @@ def partition_function(H: Any, beta: float, N: Any = None, mu: float | None = No
 
 
 def grand_potential(H: Any, beta: float, N: Any = None, mu: float | None = None) -> float:
-    """Omega = -ln Z / beta (the Helmholtz free energy F when N is None). Paper 2, Eq. 21."""
+    """Omega = -ln Z / beta, the grand potential (paper 2, Eq. 21).
+
+    The Helmholtz free energy F when N is None. At the thermal state gamma,
+    ln Z = S(gamma) - beta Tr[gamma (H - mu N)] (Eq. 21). beta = 0 is refused.
+    """
     beta = finite_real(beta, "beta", ModelError, "a finite real inverse temperature")
     if beta == 0:
         raise ModelError("beta: got 0; the grand potential -ln Z / beta needs beta != 0")
@@ -176,7 +229,11 @@ def grand_potential(H: Any, beta: float, N: Any = None, mu: float | None = None)
 
 
 def free_energy(H: Any, beta: float) -> float:
-    """Helmholtz free energy F = -ln Z / beta."""
+    """Helmholtz free energy F = -ln Z / beta of exp(-beta H)/Z.
+
+    The canonical case of :func:`grand_potential` (no number operator); F = U - S / beta at the
+    Gibbs state.
+    """
     return grand_potential(H, beta)
 
 

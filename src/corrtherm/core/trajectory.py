@@ -19,6 +19,7 @@ from ._validate import describe_value, finite_real, to_array
 from .errors import DynamicsError, ModelError
 from .information import entropy_from_eigenvalues
 from .limits import COMPLEX_BYTES, require_memory
+from .metadata import annotate
 from .model import Bipartite
 
 __all__ = ["trajectory_ledger"]
@@ -264,10 +265,7 @@ class _Ledger:
         }
         out_attrs.update(attrs or {})
         ds = xr.Dataset(data, coords={"time": times}, attrs=out_attrs)
-        units = {"U": "energy", "S": "nats", "I_AB": "nats"}
-        for k, u in units.items():
-            ds[k].attrs["units"] = u
-        return ds
+        return annotate(ds)
 
 
 def _require_finite(cols: dict[str, np.ndarray], times: np.ndarray) -> None:

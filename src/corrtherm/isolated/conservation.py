@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
+from ..core._report import Report, fmt
 from ..core.errors import FlowError
 from ..core.model import Bipartite
 from ..core.operators import commutator_norm
@@ -17,8 +19,8 @@ __all__ = ["ConservationReport", "conservation_checks", "CONSERVATION_RTOL"]
 CONSERVATION_RTOL = 1e-10
 
 
-@dataclass(frozen=True)
-class ConservationReport:
+@dataclass(frozen=True, repr=False)
+class ConservationReport(Report):
     """Frobenius norms of the commutators behind paper 2's assumptions and whether each holds.
 
     A commutator [X, Y] "holds" (vanishes) when ||[X, Y]||_F <= rtol * max(1, ||X||_F ||Y||_F).
@@ -46,21 +48,26 @@ class ConservationReport:
         )
         return all(f for f in flags if f is not None)
 
-    def __str__(self) -> str:
-        def row(label: str, eq: str, norm: float | None, ok: bool | None) -> str:
-            if ok is None:
-                return f"  {label:<22} ({eq})  n/a    (no number operators)"
-            return f"  {label:<22} ({eq})  {'holds' if ok else 'FAILS'}  ||.||_F = {norm:.3g}"
+    _title: ClassVar[str] = "Conservation checks (paper 2, Eqs. 14, 15, 18)"
 
-        lines = [
-            "Conservation checks (paper 2); [X, Y] counts as 0 when "
-            f"||[X, Y]||_F <= {self.rtol:g} * max(1, ||X||_F ||Y||_F):",
+    def _rows(self) -> list[tuple[str, str]]:
+        def row(label: str, eq: str, norm: float | None, ok: bool | None) -> tuple[str, str]:
+            if ok is None:
+                return (f"{label} ({eq})", "n/a (no number operators)")
+            return (f"{label} ({eq})", f"{'holds' if ok else 'FAILS'}, ‖·‖_F = {fmt(norm)}")
+
+        return [
             row("[H_A + H_B, V] = 0", "Eq. 14", self.energy_commutator, self.energy_conserved),
             row("[N_A + N_B, H] = 0", "Eq. 15", self.number_commutator, self.number_conserved),
             row("[H_A, N_A] = 0", "Eq. 18", self.local_commutator_A, self.local_A_commutes),
             row("[H_B, N_B] = 0", "Eq. 18", self.local_commutator_B, self.local_B_commutes),
         ]
-        return "\n".join(lines)
+
+    def _notes(self) -> list[str]:
+        return [
+            f"[X, Y] counts as 0 when ‖[X, Y]‖_F <= {self.rtol:g} * max(1, ‖X‖_F ‖Y‖_F); "
+            f"all hold: {fmt(self.all_hold)}"
+        ]
 
 
 def _commutes(X: np.ndarray, Y: np.ndarray, rtol: float) -> tuple[float, bool]:

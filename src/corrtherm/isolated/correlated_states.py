@@ -52,7 +52,7 @@ def thermal_marginals(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(gamma_A, gamma_B): gamma_X = exp(-beta_X (H_X - mu_X N_X)) / Z_X (paper 2, Eq. 16).
 
-    Canonical exp(-beta_X H_X)/Z_X when mu_X = 0. Unlike ``states.gibbs_state`` this does not
+    Canonical exp(-beta_X H_X)/Z_X when mu_X = 0. Unlike :func:`~corrtherm.core.states.gibbs_state` this does not
     require [H_X, N_X] = 0 (Eq. 18): the identity behind (26) only needs
     ln gamma_X = -beta_X K_X - ln Z_X, and :func:`conservation_checks` reports Eq. 18.
     """

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from ..core._report import Report, fmt
 from ..core._validate import density_matrix, finite_real, is_real_number
 from ..core.errors import CorrthermError, FlowError, MissingDependencyError
 from ..core.limits import require_memory
@@ -37,8 +38,8 @@ __all__ = ["ExtremalReport", "extremal_transfer", "max_anomalous_transfer", "tra
 _QUANTITIES = ("particles", "energy")
 
 
-@dataclass(frozen=True, eq=False)
-class ExtremalReport:
+@dataclass(frozen=True, eq=False, repr=False)
+class ExtremalReport(Report):
     """Largest value of direction * DeltaX_A(t) over initial states with fixed marginals.
 
     ``optimum`` is over all states, ``optimum_ppt`` over PPT states, ``optimum_classical`` over
@@ -65,21 +66,27 @@ class ExtremalReport:
         """optimum - optimum_ppt: what non-PPT (entangled) states add."""
         return None if self.optimum_ppt is None else self.optimum - self.optimum_ppt
 
-    def __str__(self) -> str:
-        what = "DeltaN_A" if self.quantity == "particles" else "DeltaE_A"
-        sign = "" if self.direction > 0 else "-"
-        fmt = lambda x: "not computed" if x is None else f"{x:.8g}"
-        return "\n".join(
-            [
-                f"max {sign}{what}(t={self.time:g}) over initial states with fixed marginals "
-                f"({self.solver}):",
-                f"  all states          {fmt(self.optimum)}",
-                f"  PPT states          {fmt(self.optimum_ppt)}",
-                f"  classical (diag.)   {fmt(self.optimum_classical)}",
-                f"  product state       {fmt(self.product_value)}",
-                f"  solver status       {', '.join(self.status) or 'n/a'}",
-            ]
+    _labels: ClassVar[dict[str, str]] = {"rho_opt": "optimal initial state"}
+
+    def _heading(self) -> str:
+        what = "ΔN_A" if self.quantity == "particles" else "ΔE_A"
+        sign = "" if self.direction > 0 else "−"
+        return (
+            f"max {sign}{what}(t={self.time:g}) over initial states with fixed marginals "
+            f"({self.solver})"
         )
+
+    def _rows(self) -> list[tuple[str, str]]:
+        val = lambda x: "not computed" if x is None else f"{x:.8g}"
+        return [
+            ("all states", val(self.optimum)),
+            ("PPT states", val(self.optimum_ppt)),
+            ("classical (diagonal)", val(self.optimum_classical)),
+            ("product state", val(self.product_value)),
+            ("entanglement gain", val(self.entanglement_gain)),
+            ("optimal initial state", fmt(self.rho_opt)),
+            ("solver status", ", ".join(self.status) or "n/a"),
+        ]
 
 
 def _cvxpy():

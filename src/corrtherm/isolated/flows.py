@@ -18,7 +18,7 @@ DeltaE_B = -DeltaE_A + DeltaE_tot, DeltaN_B = -DeltaN_A + DeltaN_tot:
     lhs_26 - DeltaI_AB = D_A + D_B + [DeltaS - beta_B (DeltaE_tot - mu_B DeltaN_tot)]
                          - D_A(0) - D_B(0),
 
-with lhs_26 = (beta_A - beta_B) DeltaE_A - (beta_A mu_A - beta_B mu_B) DeltaN_A (Eq. 26).
+with lhs_26 = (beta_A - beta_B) DeltaE_A - (beta_A mu_A - beta_B mu_B) DeltaN_A (inequality (26)).
 The bracket (``assumption_terms``) vanishes exactly when the evolution is unitary
 (DeltaS = 0), the bare energy H_A + H_B is conserved (Eq. 14: d<H_0>/dt = i<[V, H_0]>) and the
 particle number is conserved (Eq. 15). Then the slack of (26) is D_A + D_B >= 0, the
@@ -37,14 +37,24 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ..core._report import Report, fmt
 from ..core._validate import to_array
 from ..core.errors import FlowError
+from ..core.metadata import annotate
 from ..core.model import Bipartite
 from ..core.states import _pt
 from ._inputs import _atol, _model, _state, _thermal_tol
 from .correlated_states import _Thermal, _thermals
 
-__all__ = ["FlowReport", "flow_report", "flow_dataset", "classify_flow", "THERMAL_TOL", "FLOW_ATOL"]
+__all__ = [
+    "FlowReport",
+    "flow_report",
+    "flow_dataset",
+    "flow_series",
+    "classify_flow",
+    "THERMAL_TOL",
+    "FLOW_ATOL",
+]
 
 #: Largest trace distance 1/2 ||rho_X(0) - gamma_X||_1 accepted as "thermal".
 THERMAL_TOL = 1e-6
@@ -104,8 +114,8 @@ def classify_flow(delta: Any, force: Any, atol: float = FLOW_ATOL) -> np.ndarray
 
 
 # ------------------------------------------------------------------------------ flow ledger
-@dataclass(frozen=True)
-class FlowReport:
+@dataclass(frozen=True, repr=False)
+class FlowReport(Report):
     """Flow ledger between times 0 and t (paper 2, Eqs. 20-26), all changes X(t) - X(0).
 
     DeltaE_X = Tr[(rho_X(t) - rho_X(0)) H_X] (Eq. 22, bare local energy), DeltaN_X (Eq. 23;
@@ -150,24 +160,53 @@ class FlowReport:
         """True when the drift terms of the identity vanish (|assumption_terms| <= 1e-9)."""
         return abs(self.assumption_terms) <= 1e-9
 
-    def __str__(self) -> str:
-        f = lambda x: f"{x: .6g}"
-        lines = [
-            f"Flow report (beta_A={self.beta_A:g}, beta_B={self.beta_B:g}, mu_A={self.mu_A:g}, "
-            f"mu_B={self.mu_B:g}); Delta = X(t) - X(0), positive into the side named",
-            f"  DeltaE_A {f(self.DeltaE_A)}   DeltaE_B {f(self.DeltaE_B)}   "
-            f"drift {f(self.energy_drift)}",
-            f"  DeltaN_A {f(self.DeltaN_A)}   DeltaN_B {f(self.DeltaN_B)}   "
-            f"drift {f(self.number_drift)}",
-            f"  DeltaS_A {f(self.DeltaS_A)}   DeltaS_B {f(self.DeltaS_B)}   "
-            f"DeltaS {f(self.DeltaS)}",
-            f"  DeltaI_AB {f(self.DeltaI_AB)}   D_A {f(self.D_A)}   D_B {f(self.D_B)}",
-            f"  (26): lhs {f(self.lhs_26)} >= DeltaI_AB, slack {f(self.slack)} = D_A + D_B "
-            f"+ assumption terms {f(self.assumption_terms)}",
-            f"  particle flow: {self.particle_flow}; energy flow: {self.energy_flow}",
-            f"  {self.certificate}",
+    @property
+    def inequality_holds(self) -> bool:
+        """True when inequality (26) holds: slack = lhs_26 - DeltaI_AB >= -FLOW_ATOL."""
+        return self.slack >= -FLOW_ATOL
+
+    def _heading(self) -> str:
+        return (
+            f"Flow ledger (paper 2, Eqs. 20-26) at β_A = {self.beta_A:g}, β_B = {self.beta_B:g}, "
+            f"μ_A = {self.mu_A:g}, μ_B = {self.mu_B:g}; Δ = X(t) − X(0), positive into the side "
+            "named"
+        )
+
+    def _rows(self) -> list[tuple[str, str]]:
+        scale = max(1.0, *(abs(v) for v in (self.DeltaE_A, self.lhs_26, self.DeltaI_AB)))
+        f = lambda x: fmt(x, scale)
+        verdict = (
+            "holds"
+            if self.inequality_holds
+            else f"VIOLATED (lhs_26 < ΔI(A:B) by {-self.slack:.3g})"
+        )
+        return [
+            ("ΔE_A (bare, Eq. 22)", f(self.DeltaE_A)),
+            ("ΔE_B (bare)", f(self.DeltaE_B)),
+            ("ΔE_A + ΔE_B (0 under Eq. 14)", f(self.energy_drift)),
+            ("ΔN_A (Eq. 23)", f(self.DeltaN_A)),
+            ("ΔN_B", f(self.DeltaN_B)),
+            ("ΔN_A + ΔN_B (0 under Eq. 15)", f(self.number_drift)),
+            ("ΔS_A, ΔS_B (Eq. 24)", f"{f(self.DeltaS_A)}, {f(self.DeltaS_B)}"),
+            ("ΔS (total)", f(self.DeltaS)),
+            ("ΔI(A:B)", f(self.DeltaI_AB)),
+            ("D_A = D(ρ_A(t)‖γ_A)", f(self.D_A)),
+            ("D_B = D(ρ_B(t)‖γ_B)", f(self.D_B)),
+            ("(26) left side", f(self.lhs_26)),
+            ("(26) left side ≥ ΔI(A:B)", verdict),
+            ("(26) slack = left side − ΔI(A:B)", f(self.slack)),
+            ("assumption terms (0 under Eqs. 14-15)", f(self.assumption_terms)),
+            ("identity residual (round-off)", fmt(self.identity_residual)),
+            ("particle flow", self.particle_flow),
+            ("energy flow", self.energy_flow),
         ]
-        return "\n".join(lines)
+
+    def _notes(self) -> list[str]:
+        return [
+            "(26): left side = (β_A−β_B)ΔE_A − (β_Aμ_A−β_Bμ_B)ΔN_A; exactly, slack = D_A + D_B "
+            "− D_A(0) − D_B(0) + assumption terms (+ identity residual)",
+            self.certificate,
+        ]
 
 
 def _certificate(
@@ -215,14 +254,41 @@ def _flow_arrays(
         NA = NB = np.full(EA.shape, np.nan)
     SA, SB = _entropy_batch(rA), _entropy_batch(rB)
     DA, DB = _relative_to_thermal(SA, rA, tA), _relative_to_thermal(SB, rB, tB)
-    bA, bB = tA.beta, tB.beta
+    return flow_series(
+        EA, EB, NA, NB, SA, SB, S, DA, DB, tA.beta, tB.beta, mu_A, mu_B, atol, m.has_numbers
+    )
+
+
+def flow_series(
+    EA: np.ndarray,
+    EB: np.ndarray,
+    NA: np.ndarray,
+    NB: np.ndarray,
+    SA: np.ndarray,
+    SB: np.ndarray,
+    S: np.ndarray,
+    DA: np.ndarray,
+    DB: np.ndarray,
+    beta_A: float,
+    beta_B: float,
+    mu_A: float,
+    mu_B: float,
+    atol: float = FLOW_ATOL,
+    has_numbers: bool = True,
+) -> dict[str, np.ndarray]:
+    """The flow variables of inequality (26) from time series of bare local energies E_X,
+    numbers N_X, entropies S_X, S and relative entropies D_X = D(rho_X(t) || gamma_X)
+    (index 0 the initial time; module docstring for the identity). Shared by every engine
+    that can produce these series (the dense one above, the Gaussian one in
+    :mod:`corrtherm.gaussian`). Keys and meanings: :data:`corrtherm.core.metadata.VARIABLES`."""
+    bA, bB = beta_A, beta_B
     dEA, dEB, dNA, dNB = EA - EA[0], EB - EB[0], NA - NA[0], NB - NB[0]
     dSA, dSB, dS = SA - SA[0], SB - SB[0], S - S[0]
     dI = dSA + dSB - dS
     particle_force = -(bA * mu_A - bB * mu_B)
     # without number operators mu = 0 is enforced, so the particle term is exactly 0
-    p_term = particle_force * dNA if m.has_numbers else np.zeros_like(EA)
-    n_drift = (dNA + dNB) if m.has_numbers else np.zeros_like(EA)
+    p_term = particle_force * dNA if has_numbers else np.zeros_like(EA)
+    n_drift = (dNA + dNB) if has_numbers else np.zeros_like(EA)
     lhs = (bA - bB) * dEA + p_term
     slack = lhs - dI
     e_drift = dEA + dEB
@@ -316,31 +382,6 @@ def flow_report(
     )
 
 
-_DESCRIPTIONS = {
-    "DeltaE_A": "E_A(t) - E_A(0), bare local energy (paper 2, Eq. 22)",
-    "DeltaE_B": "E_B(t) - E_B(0), bare local energy",
-    "DeltaN_A": "N_A(t) - N_A(0) (Eq. 23)",
-    "DeltaN_B": "N_B(t) - N_B(0)",
-    "DeltaS_A": "S_A(t) - S_A(0) (Eq. 24)",
-    "DeltaS_B": "S_B(t) - S_B(0)",
-    "DeltaS": "S(t) - S(0), total entropy",
-    "DeltaI_AB": "I_AB(t) - I_AB(0)",
-    "D_A": "D(rho_A(t) || gamma_A)",
-    "D_B": "D(rho_B(t) || gamma_B)",
-    "D_A0": "D(rho_A(0) || gamma_A), ~0",
-    "D_B0": "D(rho_B(0) || gamma_B), ~0",
-    "lhs_26": "(beta_A - beta_B) DeltaE_A - (beta_A mu_A - beta_B mu_B) DeltaN_A (Eq. 26)",
-    "slack": "lhs_26 - DeltaI_AB = D_A + D_B - D_A0 - D_B0 + assumption_terms",
-    "energy_drift": "DeltaE_A + DeltaE_B (0 under Eq. 14)",
-    "number_drift": "DeltaN_A + DeltaN_B (0 under Eq. 15)",
-    "assumption_terms": "DeltaS - beta_B (energy_drift - mu_B number_drift)",
-    "identity_residual": "slack - (D_A + D_B - D_A0 - D_B0 + assumption_terms), round-off",
-    "particle_flow": "conventional | anomalous | none | reversible",
-    "energy_flow": "conventional | anomalous | none | reversible",
-    "requires_correlation_decrease": "lhs_26 < 0: (26) then forces DeltaI_AB < 0",
-}
-
-
 def flow_dataset(
     model: Bipartite,
     ds: xr.Dataset,
@@ -354,10 +395,15 @@ def flow_dataset(
 ) -> xr.Dataset:
     """Flow variables of :func:`flow_report` along a trajectory, relative to its first time.
 
+    For every save time t: DeltaE_X = Tr[(rho_X(t) - rho_X(0)) H_X], DeltaN_X, DeltaS_X,
+    DeltaI_AB (paper 2, Eqs. 22-24), D_X = D(rho_X(t) || gamma_X) (Eqs. 20, 25),
+    lhs_26 = (beta_A - beta_B) DeltaE_A - (beta_A mu_A - beta_B mu_B) DeltaN_A and
+    slack = lhs_26 - DeltaI_AB (inequality (26)), with the classifications of :func:`classify_flow`.
+
     Uses the stored marginals ``rho_A (time, a, a2)``, ``rho_B (time, b, b2)`` and the total
-    entropy ``S (time)`` of a trajectory Dataset (``dynamics.evolve_isolated``); the marginals
-    at the first time must be thermal. Returns a copy of ``ds`` with the variables listed in
-    :class:`FlowReport` added over ``time`` (classifications as strings), and attributes
+    entropy ``S (time)`` of a trajectory Dataset (:func:`~corrtherm.isolated.unitary.evolve_isolated`);
+    the marginals at the first time must be thermal. Returns a copy of ``ds`` with the variables
+    listed in :class:`FlowReport` added over ``time`` (classifications as strings), and attributes
     ``flow_beta_A``, ``flow_beta_B``, ``flow_mu_A``, ``flow_mu_B``.
     """
     m = _model(model)
@@ -387,15 +433,11 @@ def flow_dataset(
     _require_thermal(rA[0], tA, "A", thermal_tol)
     _require_thermal(rB[0], tB, "B", thermal_tol)
     v = _flow_arrays(m, tA, tB, rA, rB, S, float(mu_A), float(mu_B), atol)
-    new = {
-        k: xr.DataArray(val, dims=("time",), attrs={"description": _DESCRIPTIONS[k]})
-        for k, val in v.items()
-    }
-    out = ds.assign(new)
+    out = ds.assign({k: xr.DataArray(val, dims=("time",)) for k, val in v.items()})
     out.attrs.update(
         flow_beta_A=tA.beta, flow_beta_B=tB.beta, flow_mu_A=float(mu_A), flow_mu_B=float(mu_B)
     )
-    return out
+    return annotate(out)
 
 
 # ----------------------------------------------------------------------- linear response

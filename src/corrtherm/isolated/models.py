@@ -2,11 +2,11 @@
 
 Every builder returns a :class:`corrtherm.Bipartite` H = H_A (x) I + I (x) H_B + V, with local
 number operators N_A, N_B where a conserved particle number exists. Conventions follow
-:mod:`corrtherm.operators`: for qubits and Jordan-Wigner fermions |1> is the occupied / excited
+:mod:`corrtherm.core.operators`: for qubits and Jordan-Wigner fermions |1> is the occupied / excited
 state, n = |1><1| and a = |0><1|; a B mode carries the parity string of A.
 
 Which of the paper's assumptions hold is model- and parameter-dependent; check it with
-:func:`corrtherm.flows.conservation_checks` rather than trusting a builder's name:
+:func:`corrtherm.conservation_checks` rather than trusting a builder's name:
 
 * all fermion, dot, boson and spin-chain models conserve N_A + N_B (Eq. 15) and have
   [H_X, N_X] = 0 (Eq. 18) by construction;
@@ -107,7 +107,7 @@ def fermion_hopping(
 
     H_A = sum_k eps_A[k] n_k + t_A sum_k (c_k^dag c_{k+1} + h.c.) + U_A sum_k n_k n_{k+1}
     (H_B likewise), and the coupling across the cut, in Jordan-Wigner form with the B string
-    running through A (``operators.bipartite_fermions``),
+    running through A (:func:`~corrtherm.core.operators.bipartite_fermions`),
 
         V = kappa (c_{A,last}^dag c_{B,0} + c_{B,0}^dag c_{A,last}) + W n_{A,last} n_{B,0}.
 

@@ -51,14 +51,22 @@ def linear_response_mutual_information(
 
 
 def initial_energy_current(model: Bipartite, rho0: Any) -> float:
-    """dE_A/dt at t = 0 under unitary evolution: i Tr(rho0 [H, H_A]) (bare energy, into A)."""
+    """dE_A/dt at t = 0 under unitary evolution: i Tr(rho0 [H, H_A]) (bare energy, into A).
+
+    From the Heisenberg equation d<H_A>/dt = i <[H, H_A]> = i <[V, H_A]>: the first-order
+    energy transfer of paper 2's Sec. II (Eq. 6), positive when energy flows into A.
+    """
     m = _model(model)
     R = _state(rho0, "rho0", m.d)
     return float((1j * np.trace(R @ (m.H @ m.H_A_full - m.H_A_full @ m.H))).real)
 
 
 def initial_particle_current(model: Bipartite, rho0: Any) -> float:
-    """dN_A/dt at t = 0 under unitary evolution: i Tr(rho0 [H, N_A]) (positive into A)."""
+    """dN_A/dt at t = 0 under unitary evolution: i Tr(rho0 [H, N_A]) (positive into A).
+
+    From d<N_A>/dt = i <[H, N_A]> = i <[V, N_A]> when [H_A, N_A] = 0 (Eq. 18); with Eq. 10 its
+    sign and -beta (mu_A - mu_B) give the initial sign of dI_AB/dt near equilibrium.
+    """
     m = _model(model)
     if not m.has_numbers:
         raise FlowError("model: has no number operators; a particle current needs N_A")

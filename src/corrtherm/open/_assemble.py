@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 import xarray as xr
 
+from ..core.metadata import annotate
 from .heat_split import ENTROPIC_WARN, _cumulative_heat
 
 #: The Remark's entropy-based heat/work split needs a full eigendecomposition of rho at every
@@ -52,4 +53,4 @@ def _finish(model, led, t, JA_t, JB_t, Q, q, entropic, attrs, refined=None) -> x
     ds["Q_B"] = ("time", Q[:, 1])
     ds["Q_entropic"] = ("time", Qe)
     ds["W_entropic"] = ("time", We)
-    return ds
+    return annotate(ds)

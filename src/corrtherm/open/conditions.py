@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from ..core._report import Report
 from ..core._validate import density_matrix
 from ..core.energy import _effective, local_mean_field
 from ..core.model import Bipartite
@@ -17,8 +18,8 @@ from .dissipators import adjoint_dissipator, as_jumps
 __all__ = ["check_conditions", "ConditionsReport"]
 
 
-@dataclass(frozen=True, eq=False)
-class ConditionsReport:
+@dataclass(frozen=True, eq=False, repr=False)
+class ConditionsReport(Report):
     """Conditions for local-energy preservation (paper 1, Eqs. A2-A4), as Frobenius norms.
 
     A3_state: ||[H^_A + H^_B, V]|| at the given state's marginals (None without a state);
@@ -42,6 +43,21 @@ class ConditionsReport:
     dU_local_dt: float | None
     dU_dt: float | None
     tol: float
+
+    _title: ClassVar[str] = (
+        "Conditions for local-energy preservation (paper 1, Eqs. A2-A4; Frobenius norms)"
+    )
+    _labels: ClassVar[dict[str, str]] = {
+        "A3_state": "‖[Ĥ_A + Ĥ_B, V]‖ at ρ (paper 1, Eq. A3)",
+        "A3_all_states": "max over states of ‖P_χ [Ĥ_A + Ĥ_B, V]‖ (Eq. A3, all states)",
+        "A4": "‖L#_A[H] + L#_B[H]‖ (Eq. A4)",
+        "H0_V": "‖[H_A + H_B, V]‖ (state independent)",
+        "local_energy_preserving": "U_A + U_B kept for every state (A3 and A4)",
+        "total_energy_conserved": "U kept for every state (A4; the theorem)",
+        "dU_local_dt": "d(U_A + U_B)/dt at ρ (Eq. A2)",
+        "dU_dt": "dU/dt at ρ",
+        "tol": "tolerance (relative)",
+    }
 
 
 def _project_correlations(X: np.ndarray, dA: int, dB: int) -> np.ndarray:
@@ -79,7 +95,8 @@ def check_conditions(
     a = _check_alpha(alpha_A)
     dA, dB = model.dims
     d = model.d
-    JA, JB = as_jumps(jumps_A, dA, "jumps_A"), as_jumps(jumps_B, dB, "jumps_B")
+    # local jumps (paper 1) or global d x d jumps (e.g. davies_jumps): L#_X[H] either way
+    JA, JB = as_jumps(jumps_A, dA, "jumps_A", d), as_jumps(jumps_B, dB, "jumps_B", d)
     H, V = model.H, model.V
 
     def comm(X, Y):

@@ -2,7 +2,9 @@
 
 Thermalizing jumps and rate families live in :mod:`corrtherm.open.thermal`.
 
-Jump operators are *local* d_X x d_X matrices with the rates folded in (L = sqrt(gamma) |m><n|).
+Jump operators are *local* d_X x d_X matrices with the rates folded in (L = sqrt(gamma) |m><n|),
+embedded as L (x) I_B or I_A (x) L, or *global* d x d matrices on the whole space A (x) B (e.g.
+the Davies jumps of :func:`corrtherm.davies_jumps`), used as they are. The shape decides.
 Vectorization convention (row-major): vec(rho) = rho.reshape(-1), so that
 vec(A rho B) = kron(A, B.T) vec(rho).
 """
@@ -27,11 +29,15 @@ __all__ = [
 ]
 
 
-def as_jumps(jumps: Any, dim: int, name: str = "jumps") -> np.ndarray:
+def as_jumps(jumps: Any, dim: int, name: str = "jumps", full_dim: int | None = None) -> np.ndarray:
     """Validate jump operators and return them stacked as an array of shape (K, dim, dim).
 
     Accepts a sequence of matrices (ndarray / nested lists / ``qutip.Qobj``), a single matrix,
-    or a stacked (K, dim, dim) array; an empty sequence means no dissipation.
+    or a stacked (K, dim, dim) array; an empty sequence means no dissipation. The jumps L_k enter
+    the dissipator L[rho] = sum_k (L_k rho L_k^dag - 1/2 {L_k^dag L_k, rho}) (paper 1, Eq. 2)
+    with their rates folded in (L_k = sqrt(gamma_k) |m><n|). With ``full_dim`` = d, jumps of
+    shape (d, d) (global jumps on the whole space) are accepted too and returned as (K, d, d);
+    all jumps of one bath must then have the same shape.
     """
     if jumps is None:
         return np.zeros((0, dim, dim), dtype=complex)
@@ -47,17 +53,27 @@ def as_jumps(jumps: Any, dim: int, name: str = "jumps") -> np.ndarray:
         raise DynamicsError(
             f"{name}: got {type(jumps).__name__}; expected a sequence of {dim} x {dim} matrices"
         )
-    out = np.zeros((len(items), dim, dim), dtype=complex)
+    arrays = []
     for k, L in enumerate(items):
         try:
-            arr = to_array(L, f"{name}[{k}]")
+            arrays.append(to_array(L, f"{name}[{k}]"))
         except ModelError as exc:
             raise DynamicsError(str(exc)) from None
-        if arr.shape != (dim, dim):
-            raise DynamicsError(
-                f"{name}[{k}]: has shape {arr.shape}; expected a local ({dim}, {dim}) jump "
-                "operator (jumps act on one subsystem and are embedded automatically)"
+    shape = (dim, dim)
+    if full_dim is not None and arrays and arrays[0].shape == (full_dim, full_dim):
+        shape = (full_dim, full_dim)
+    for k, arr in enumerate(arrays):
+        if arr.shape != shape:
+            what = (
+                f"a local ({dim}, {dim}) jump operator (jumps act on one subsystem and are "
+                "embedded automatically)"
+                if full_dim is None
+                else f"a local ({dim}, {dim}) or a global ({full_dim}, {full_dim}) jump "
+                "operator, one shape for all jumps of a bath"
             )
+            raise DynamicsError(f"{name}[{k}]: has shape {arr.shape}; expected {what}")
+    out = np.zeros((len(arrays), *shape), dtype=complex)
+    for k, arr in enumerate(arrays):
         out[k] = arr
     check_rate_scale(out, name, DynamicsError)
     return out
@@ -67,7 +83,7 @@ def _apply_local(
     L: np.ndarray, X: np.ndarray, dims: tuple[int, int] | None, side: str | None, left: bool
 ) -> np.ndarray:
     """L X (left) or X L (right) with L local on ``side`` of A (x) B (or on the whole space)."""
-    if dims is None:
+    if dims is None or L.shape[0] == X.shape[0]:
         return L @ X if left else X @ L
     dA, dB = dims
     X4 = X.reshape(dA, dB, dA, dB)
@@ -87,7 +103,7 @@ def _prepare(jumps: Any, X: Any, dims: Any, side: str | None, name: str):
         raise ModelError(f"{name}: has shape {Xm.shape}; expected ({dA * dB}, {dA * dB})")
     if side not in ("A", "B"):
         raise ModelError(f"side: got {side!r}; expected 'A' or 'B' when dims is given")
-    return as_jumps(jumps, dA if side == "A" else dB, "jumps"), Xm, (dA, dB)
+    return as_jumps(jumps, dA if side == "A" else dB, "jumps", dA * dB), Xm, (dA, dB)
 
 
 def dissipator(jumps: Any, rho: Any, *, dims: Any = None, side: str | None = None) -> np.ndarray:
@@ -95,7 +111,7 @@ def dissipator(jumps: Any, rho: Any, *, dims: Any = None, side: str | None = Non
 
     Without ``dims``, ``rho`` is an operator on the same space as the jumps. With
     ``dims=(d_A, d_B)`` and ``side="A"|"B"``, ``rho`` lives on A (x) B and the local jumps act
-    as L_k (x) I_B or I_A (x) L_k (never materialized).
+    as L_k (x) I_B or I_A (x) L_k (never materialized); (d, d) jumps act on the whole space.
     """
     Ls, R, dd = _prepare(jumps, rho, dims, side, "rho")
     out = np.zeros_like(R)
@@ -126,11 +142,22 @@ def adjoint_dissipator(
     return out
 
 
+def embed_jumps(jumps: np.ndarray, dims: tuple[int, int], side: str) -> np.ndarray:
+    """(K, d, d) full-space jumps: local (K, d_X, d_X) ones embedded, global ones unchanged."""
+    dA, dB = dims
+    if jumps.shape[1] == dA * dB:
+        return jumps
+    if side == "A":
+        return np.einsum("kac,bd->kabcd", jumps, np.eye(dB)).reshape(-1, dA * dB, dA * dB)
+    return np.einsum("ac,kbd->kabcd", np.eye(dA), jumps).reshape(-1, dA * dB, dA * dB)
+
+
 def lindblad_superoperator(model: Bipartite, jumps_A: Any = (), jumps_B: Any = ()) -> np.ndarray:
     """The d^2 x d^2 generator of d rho/dt = -i[H, rho] + L_A[rho] + L_B[rho] (paper 1, Eq. 1).
 
     Row-major convention vec(rho) = rho.reshape(-1), vec(A rho B) = kron(A, B.T) vec(rho):
-    -i[H, rho] -> -i (H (x) I - I (x) H^T), and each embedded jump L contributes
+    -i[H, rho] -> -i (H (x) I - I (x) H^T), and each jump L (embedded if local, as given if it
+    is a global d x d jump) contributes
     L (x) conj(L) - 1/2 (L^dag L (x) I + I (x) (L^dag L)^T).
     Deliberately naive (dense, obviously right): the reference for structured generators.
     """
@@ -146,11 +173,11 @@ def lindblad_superoperator(model: Bipartite, jumps_A: Any = (), jumps_B: Any = (
     I = np.eye(d)
     out = -1j * (np.kron(model.H, I) - np.kron(I, model.H.T))
     for side, js in (
-        ("A", as_jumps(jumps_A, dA, "jumps_A")),
-        ("B", as_jumps(jumps_B, dB, "jumps_B")),
+        ("A", as_jumps(jumps_A, dA, "jumps_A", d)),
+        ("B", as_jumps(jumps_B, dB, "jumps_B", d)),
     ):
         for L in js:
-            Lf = np.kron(L, np.eye(dB)) if side == "A" else np.kron(np.eye(dA), L)
+            Lf = embed_jumps(L[None], model.dims, side)[0]
             LdL = Lf.conj().T @ Lf
             out += np.kron(Lf, Lf.conj()) - 0.5 * (np.kron(LdL, I) + np.kron(I, LdL.T))
     return out

@@ -21,9 +21,16 @@ from ..core.limits import COMPLEX_BYTES, require_memory
 from ..core.model import Bipartite
 from ..core.trajectory import _check_alpha, _check_model, _check_time_span, _check_times
 from ._assemble import ENTROPIC_MAX_D
-from .dissipators import as_jumps
+from .baths import approach_of, as_bath, is_local
+from .entropy_production import (
+    SIGMA_FLOOR,
+    ProductionLedger,
+    check_thermodynamics,
+    flux_floor,
+)
 from .exact import _evolve_exact
 from .ode import _evolve_ode
+from .redfield import RedfieldBath
 
 __all__ = ["evolve"]
 
@@ -79,17 +86,25 @@ def evolve(
     store_states: bool = False,
     progress: bool = False,
     entropic_split: bool | None = None,
+    beta_A: float | None = None,
+    beta_B: float | None = None,
+    mu_A: float | None = None,
+    mu_B: float | None = None,
 ) -> xr.Dataset:
     """Open GKLS evolution d rho/dt = -i[H, rho] + L_A[rho] + L_B[rho] (paper 1, Eqs. 1-2) with
     the time-resolved, correlation-resolved energy ledger.
 
-    ``jumps_A``, ``jumps_B``: local jump operators (d_A x d_A, d_B x d_B; rates folded in), e.g.
-    from :func:`corrtherm.dissipators.thermal_jumps`. ``times[0]`` is the time of ``rho0``.
+    ``jumps_A``, ``jumps_B``: each bath's dissipator, as local jump operators (d_A x d_A,
+    d_B x d_B; rates folded in), e.g. from :func:`~corrtherm.open.thermal.thermal_jumps`
+    (paper 1's local approach), as global jump operators on the whole space (d x d), e.g. from
+    :func:`~corrtherm.open.davies.davies_jumps`, as a :class:`~corrtherm.open.davies.DaviesBath`
+    (global approach, sparse) or as a :class:`~corrtherm.open.redfield.RedfieldBath`
+    (Bloch-Redfield). ``times[0]`` is the time of ``rho0``.
 
     Methods: "exact" diagonalizes the d^2 x d^2 generator once (falls back to exact matrix
     exponentials of the time steps if it is defective), so every save time, however late, is
     exact to round-off and the heats are integrated analytically; "ode" never builds the
-    superoperator and integrates the structured generator of ``corrtherm._structured`` with an
+    superoperator and integrates the structured generator of :mod:`~corrtherm.open.generator` with an
     adaptive 8th-order Runge-Kutta method at (rtol, atol), heats carried as extra ODE
     components; "auto" picks "exact" for d <= EXACT_AUTO_MAX_D.
 
@@ -109,6 +124,17 @@ def evolve(
     attrs: kind="open", method, rtol, atol, n_rhs, n_steps, residual_energy_balance =
     max_t |U(t) - U(t0) - Q_A(t) - Q_B(t)|, residual_ledger, entropic_split,
     entropic_quadrature_error.
+
+    Entropy production (with ``beta_A``/``beta_B``, required for each side that has a bath;
+    ``mu_A``/``mu_B`` need number operators; see :mod:`corrtherm.open.entropy_production`):
+    sigma = dS/dt - sum_X beta_X (J_X - mu_X I_X) (>= 0 for global baths, Spohn 1978),
+    Sigma(t) = Delta S - sum_X beta_X (Q_X - mu_X N_X), J_X_local = Tr[H_X L_X[rho]],
+    sigma_local (>= 0 for local baths: the local accounting, Tr[V L_X[rho]] booked as work),
+    min_eigenvalue of rho(t); with chemical potentials also I_X = Tr[N L_X[rho]] and N_X(t)
+    (``N_in_A``, ``N_in_B``: integrated exactly by "exact", by Simpson on the save grid by
+    "ode"). attrs second_law / second_law_local = "holds" or "violated: min sigma = ... at
+    t = ..." (a violation also warns), positivity. A Redfield bath always gets min_eigenvalue
+    and the positivity attr (negative eigenvalues warn: Redfield is not completely positive).
     """
     model = _check_model(model)
     a = _check_alpha(alpha_A)
@@ -118,8 +144,24 @@ def evolve(
     dA, dB = model.dims
     d = model.d
     rho = density_matrix(rho0, "rho0", d)
-    JA = as_jumps(jumps_A, dA, "jumps_A")
-    JB = as_jumps(jumps_B, dB, "jumps_B")
+    bath_A = as_bath(jumps_A, model, "A", "jumps_A")
+    bath_B = as_bath(jumps_B, model, "B", "jumps_B")
+    th = check_thermodynamics(model, beta_A, beta_B, mu_A, mu_B, _has(bath_A), _has(bath_B))
+    redfield = isinstance(bath_A, RedfieldBath) or isinstance(bath_B, RedfieldBath)
+    if th is None and redfield:
+        # positivity is monitored along every Redfield trajectory; sigma needs betas
+        th = {
+            "beta_A": 0.0,
+            "beta_B": 0.0,
+            "mu_A": 0.0,
+            "mu_B": 0.0,
+            "particles": 0.0,
+            "rates_only": 1.0,
+        }
+    if is_local(bath_A) and is_local(bath_B):
+        JA, JB = bath_A.jumps, bath_B.jumps  # paper 1: the structured local paths
+    else:
+        JA, JB = bath_A, bath_B
     if not isinstance(method, str) or method not in METHODS:
         raise DynamicsError(f"method: got {method!r}; expected 'auto', 'exact' or 'ode'")
     if method == "auto":
@@ -142,6 +184,18 @@ def evolve(
     # the split needs a full eigendecomposition of rho at every save (and the exact branch
     # refines the grid): on by default only where that is cheap next to the evolution
     entropic = d <= ENTROPIC_MAX_D if entropic_split is None else bool(entropic_split)
+    if th is not None:
+        th["approach"] = approach_of(bath_A, bath_B)
+        # sigma's noise floor: round-off (exact) or the integrator's tolerance (ode)
+        rel = SIGMA_FLOOR if method == "exact" else max(SIGMA_FLOOR, r_tol)
+        th["floor"] = flux_floor(model, bath_A, bath_B, th, rel)
+    prod = None if th is None else ProductionLedger(model, t.size, th)
     if method == "exact":
-        return _evolve_exact(model, rho, t, JA, JB, a, store_states, entropic)
-    return _evolve_ode(model, rho, t, JA, JB, a, store_states, entropic, r_tol, a_tol, progress)
+        return _evolve_exact(model, rho, t, JA, JB, a, store_states, entropic, prod)
+    return _evolve_ode(
+        model, rho, t, JA, JB, a, store_states, entropic, r_tol, a_tol, progress, prod
+    )
+
+
+def _has(bath) -> bool:
+    return isinstance(bath, RedfieldBath) or len(bath) > 0

@@ -11,7 +11,7 @@ import xarray as xr
 
 from ..core.trajectory import _batch_size, _entropy_rows, _hermitize, _Ledger
 from ._assemble import _finish
-from .dissipators import adjoint_dissipator, lindblad_superoperator
+from .baths import as_bath
 from .heat_split import _cumulative_heat, _heat_rates
 
 #: Eigenvector-matrix condition number above which the generator is treated as defective and
@@ -91,14 +91,15 @@ def _exact_chunks(
     from scipy.linalg import expm
 
     m = S.shape[0]
-    G = np.zeros((m + 2, m + 2), dtype=complex)
+    h = heat_rows.shape[0]
+    G = np.zeros((m + h, m + h), dtype=complex)
     G[:m, :m] = S
     G[m:, :m] = heat_rows
     cache: dict[float, np.ndarray] = {}
-    y = np.concatenate([v0, np.zeros(2, dtype=complex)])
+    y = np.concatenate([v0, np.zeros(h, dtype=complex)])
     for s in range(0, n, step):
         sl = slice(s, min(s + step, n))
-        ys = np.zeros((sl.stop - s, m + 2), dtype=complex)
+        ys = np.zeros((sl.stop - s, m + h), dtype=complex)
         for k in range(s, sl.stop):
             if k > 0:
                 dt = float(tau[k] - tau[k - 1])
@@ -111,28 +112,43 @@ def _exact_chunks(
         yield sl, ys[:, :m], ys[:, m:].real, "exact-expm"
 
 
-def _evolve_exact(model, rho, t, JA, JB, a, store_states, entropic) -> xr.Dataset:
+def _evolve_exact(model, rho, t, JA, JB, a, store_states, entropic, production=None) -> xr.Dataset:
+    """``JA``, ``JB``: local/global jump stacks or baths (:func:`corrtherm.open.baths.as_bath`);
+    ``production``: a :class:`~corrtherm.open.entropy_production.ProductionLedger` or None."""
     d = model.d
-    dims = model.dims
-    S = lindblad_superoperator(model, JA, JB)
+    bath_A, bath_B = (
+        J if hasattr(J, "superoperator") else as_bath(J, model, side, f"jumps_{side}")
+        for J, side in ((JA, "A"), (JB, "B"))
+    )
+    SA, SB = bath_A.superoperator(), bath_B.superoperator()
+    S_diss = SA + SB
     I = np.eye(d)
-    S_diss = S + 1j * (np.kron(model.H, I) - np.kron(I, model.H.T))
+    S = S_diss - 1j * (np.kron(model.H, I) - np.kron(I, model.H.T))
     # Tr[X rho] = vec(X^T) . vec(rho) in the row-major convention; J_X = Tr[L#_X[H] rho]
-    KA = adjoint_dissipator(JA, model.H, dims=dims, side="A") if len(JA) else np.zeros((d, d))
-    KB = adjoint_dissipator(JB, model.H, dims=dims, side="B") if len(JB) else np.zeros((d, d))
-    heat_rows = np.array([KA.T.reshape(-1), KB.T.reshape(-1)], dtype=complex)
+    KA, KB = bath_A.adjoint(model.H), bath_B.adjoint(model.H)
+    rows = [KA.T.reshape(-1), KB.T.reshape(-1)]
+    particles = production is not None and bool(production.th.get("particles"))
+    if particles:
+        # particles received from each bath, N_X(t) = int Tr[L#_X[N] rho], integrated exactly
+        rows += [bath_A.adjoint(model.N).T.reshape(-1), bath_B.adjoint(model.N).T.reshape(-1)]
+    heat_rows = np.array(rows, dtype=complex)
     led = _Ledger(model, t.size, alpha_A=a, store_states=store_states)
     n = t.size
     JA_t, JB_t, Q, q = np.zeros(n), np.zeros(n), np.zeros((n, 2)), np.zeros(n)
+    N_in = np.zeros((n, 2)) if particles else None
     used = "exact"
     # one eigendecomposition of the d^2 x d^2 generator serves propagation and refinement
     eig = _generator_eig(S)
     for sl, vecs, Qc, how in _exact_chunks(S, rho.reshape(-1), heat_rows, t, _batch_size(d), eig):
         used = how
         R = _hermitize(vecs.reshape(-1, d, d))
-        J = (vecs @ heat_rows.T).real
+        J = (vecs @ heat_rows[:2].T).real
         JA_t[sl], JB_t[sl] = J[:, 0], J[:, 1]
-        Q[sl] = Qc
+        Q[sl] = Qc[:, :2]
+        if N_in is not None:
+            N_in[sl] = Qc[:, 2:]
+        if production is not None:
+            production.add(sl, R, (vecs @ SA.T).reshape(-1, d, d), (vecs @ SB.T).reshape(-1, d, d))
         Svals = None
         if entropic:
             D = (vecs @ S_diss.T).reshape(-1, d, d)
@@ -143,7 +159,8 @@ def _evolve_exact(model, rho, t, JA, JB, a, store_states, entropic) -> xr.Datase
     refined = None
     if entropic and used == "exact-spectral" and n > 1:
         refined = _refine_entropic(eig, S_diss, model.H, rho.reshape(-1), t, q)
-    return _finish(model, led, t, JA_t, JB_t, Q, q, entropic, attrs, refined)
+    ds = _finish(model, led, t, JA_t, JB_t, Q, q, entropic, attrs, refined)
+    return ds if production is None else production.finish(ds, N_in)
 
 
 def _refine_entropic(eig, S_diss, H, v0, t, q):

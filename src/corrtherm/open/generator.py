@@ -281,7 +281,7 @@ class LocalGenerator:
 
     # ------------------------------------------------------------------ observables
     def spectrum(self, rho_int: np.ndarray) -> np.ndarray:
-        """Eigenvalues of a Hermitian internal-basis state by symmetry blocks (:class:`BlockSpectrum`:
+        """Eigenvalues of a Hermitian internal-basis state by symmetry blocks (``BlockSpectrum``:
         every eigenvalue within 1e-12 of the dense result, else the dense result itself)."""
         return self._spectrum.eigvalsh(np.asarray(rho_int, dtype=complex))[0]
 
@@ -296,7 +296,7 @@ class LocalGenerator:
         U_chi = E_V - v, U_A = E_A + (1 - alpha_A) v, U_B = E_B + alpha_A v, U = E_A + E_B + E_V.
         Partial traces and entropies are invariant under the local basis change W_A (x) W_B.
         Returns floats U, U_A, U_B, U_chi, E_A, E_B, E_V, S, S_A, S_B, I_AB and rho_A, rho_B
-        (internal basis). ``block_entropy``: S(rho) through :class:`BlockSpectrum` (exact
+        (internal basis). ``block_entropy``: S(rho) through ``BlockSpectrum`` (exact
         block structure from symmetry sectors; eigenvalue error <= 1e-12 by construction).
         Not thread-safe (the block partition is cached on the generator).
         """

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from ..core._report import Report
 from ..core._validate import density_matrix
 from ..core.model import Bipartite
 from ..core.states import _pt, correlation_basis
@@ -15,8 +16,8 @@ from .steady import _dense_generator, steady_state
 __all__ = ["invariant_correlation_subspace", "InvariantSubspaceReport"]
 
 
-@dataclass(frozen=True, eq=False)
-class InvariantSubspaceReport:
+@dataclass(frozen=True, eq=False, repr=False)
+class InvariantSubspaceReport(Report):
     """Largest generator-invariant subspace of correlation operators (paper 1, Eqs. 14-16).
 
     dimension; basis: Hermitian, Hilbert-Schmidt-orthonormal, shape (dimension, d, d), every
@@ -36,6 +37,17 @@ class InvariantSubspaceReport:
     product_state: np.ndarray
     product_steady_residual: float
     product_steady: bool
+
+    _title: ClassVar[str] = "Generator-invariant subspace of correlations (paper 1, Eqs. 14-16)"
+    _labels: ClassVar[dict[str, str]] = {
+        "dimension": "dimension",
+        "basis": "basis (Hermitian, Tr_A = Tr_B = 0)",
+        "eigenvalues": "eigenvalues of L on the subspace",
+        "decay_rates": "decay rates −Re λ",
+        "product_state": "π_A ⊗ π_B (steady marginals)",
+        "product_steady_residual": "‖L[π_A ⊗ π_B]‖_F",
+        "product_steady": "π_A ⊗ π_B is steady",
+    }
 
 
 def invariant_correlation_subspace(

@@ -11,16 +11,22 @@ import numpy as np
 
 from ..core.trajectory import _entropy_rows, _hermitize, _Ledger
 from ._assemble import _finish
-from .generator import LocalGenerator
+from .full_generator import open_generator
 from .heat_split import _cumulative_heat, _heat_rates
 
 #: Save-grid refinement for the entropic heat integral (even).
 ENTROPIC_ODE_REFINE = 4
 
 
-def _evolve_ode(model, rho, t, JA, JB, a, store_states, entropic, rtol, atol, progress):
-    gen = LocalGenerator(model, JA, JB)
+def _evolve_ode(
+    model, rho, t, JA, JB, a, store_states, entropic, rtol, atol, progress, production=None
+):
+    """``JA``, ``JB``: local jump stacks (LocalGenerator) or any baths (FullGenerator);
+    ``production``: a :class:`~corrtherm.open.entropy_production.ProductionLedger` or None."""
+    gen = open_generator(model, JA, JB)
     mi = gen.model
+    if production is not None:
+        production.model = mi  # states arrive in the generator's internal basis
     H_T = mi.H.T
     n = t.size
     # the ledger runs in the internal basis; only the marginals are rotated back
@@ -60,6 +66,9 @@ def _evolve_ode(model, rho, t, JA, JB, a, store_states, entropic, rtol, atol, pr
             JA_t[k] = float(np.einsum("ij,ij->", r, hA_T).real)
             JB_t[k] = float(np.einsum("ij,ij->", r, hB_T).real)
             Q[k] = (QA, QB)
+            if production is not None:
+                rh = _hermitize(r)
+                production.add(k, rh, gen.dissipator_A(rh), gen.dissipator_B(rh))
             return
         r = _hermitize(r)
         DA, DB = gen.dissipator_A(r), gen.dissipator_B(r)
@@ -72,6 +81,8 @@ def _evolve_ode(model, rho, t, JA, JB, a, store_states, entropic, rtol, atol, pr
             led.add(k, r, S=_entropy_rows(p))
         else:
             led.add(k, r)
+        if production is not None:
+            production.add(k, r, DA, DB)
         # Tr[H X] = sum_ij H_ji X_ij
         JA_t[k] = float(np.sum(H_T * DA).real)
         JB_t[k] = float(np.sum(H_T * DB).real)
@@ -105,4 +116,5 @@ def _evolve_ode(model, rho, t, JA, JB, a, store_states, entropic, rtol, atol, pr
         fine = _cumulative_heat(grid, q_fine)[0][::f]
         half = _cumulative_heat(grid[::2], q_fine[::2])[0][:: f // 2]
         refined = (fine, float(np.max(np.abs(fine - half))), f)
-    return _finish(model, led, t, JA_t, JB_t, Q, q, entropic, attrs, refined)
+    ds = _finish(model, led, t, JA_t, JB_t, Q, q, entropic, attrs, refined)
+    return ds if production is None else production.finish(ds)

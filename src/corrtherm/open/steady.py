@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from ..core._report import Report
 from ..core.errors import DynamicsError
 from ..core.model import Bipartite
 from ..core.trajectory import _check_model, _hermitize
-from .dissipators import as_jumps, lindblad_superoperator
+from .baths import as_bath, generator_superoperator
+from .entropy_production import (
+    NEGATIVE_EIGENVALUE_TOL,
+    _nonempty,
+    check_thermodynamics,
+    steady_state_production,
+)
 
 __all__ = ["steady_state", "SteadyStateReport"]
 
@@ -20,15 +28,21 @@ KERNEL_RTOL = 1e-10
 DENSE_MAX_D = 32
 
 
-@dataclass(frozen=True, eq=False)
-class SteadyStateReport:
+@dataclass(frozen=True, eq=False, repr=False)
+class SteadyStateReport(Report):
     """Steady state(s) of d rho/dt = L[rho] (paper 1, Eq. 1) with a uniqueness diagnosis.
 
     rho: the unique steady state (None if not unique); kernel_dimension: dim ker L;
     kernel_basis: Hermitian, Hilbert-Schmidt-orthonormal basis of ker L, shape (k, d, d);
     spectral_gap: min over nonzero eigenvalues of -Re(lambda) (relaxation rate; inf if none);
     residual: ||L[rho]||_F of the returned state (NaN if not unique);
-    min_eigenvalue: smallest eigenvalue of rho (>= -1e-10 for a valid state).
+    min_eigenvalue: smallest eigenvalue of rho (>= -1e-10 for a valid state; a Redfield
+    steady state can be negative).
+    Steady-state currents and entropy production (:mod:`corrtherm.open.entropy_production`;
+    NaN/None when not unique): J_A, J_B = Tr[H L_X[rho]] and J_A_local, J_B_local =
+    Tr[H_X L_X[rho]] (positive into the system); with beta_A/beta_B given, sigma =
+    -sum_X beta_X (J_X - mu_X I_X) (dS/dt = 0), sigma_local likewise with the local currents,
+    and second_law_violated = sigma < 0 beyond round-off (None without betas).
     """
 
     rho: np.ndarray | None
@@ -37,6 +51,25 @@ class SteadyStateReport:
     spectral_gap: float
     residual: float
     min_eigenvalue: float
+    J_A: float = float("nan")
+    J_B: float = float("nan")
+    J_A_local: float = float("nan")
+    J_B_local: float = float("nan")
+    sigma: float = float("nan")
+    sigma_local: float = float("nan")
+    second_law_violated: bool | None = None
+
+    _title: ClassVar[str] = "Steady state of dρ/dt = L[ρ] (paper 1, Eq. 1)"
+    _labels: ClassVar[dict[str, str]] = {
+        "rho": "steady state ρ",
+        "kernel_dimension": "dim ker L (1: unique)",
+        "kernel_basis": "basis of ker L",
+        "spectral_gap": "spectral gap (slowest relaxation rate)",
+        "residual": "‖L[ρ]‖_F",
+        "min_eigenvalue": "smallest eigenvalue of ρ",
+        "unique": "unique",
+    }
+    _extra: ClassVar[tuple[str, ...]] = ("unique",)
 
     @property
     def unique(self) -> bool:
@@ -50,9 +83,9 @@ def _dense_generator(model: Bipartite, jumps_A: Any, jumps_B: Any, what: str):
             f"model: d = {model.d} > {DENSE_MAX_D}; {what} uses dense d^2 x d^2 linear algebra. "
             "Evolve to long times with evolve(..., method='ode') instead"
         )
-    dA, dB = model.dims
-    JA, JB = as_jumps(jumps_A, dA, "jumps_A"), as_jumps(jumps_B, dB, "jumps_B")
-    return model, JA, JB, lindblad_superoperator(model, JA, JB)
+    bA = as_bath(jumps_A, model, "A", "jumps_A")
+    bB = as_bath(jumps_B, model, "B", "jumps_B")
+    return model, bA, bB, generator_superoperator(model, bA, bB)
 
 
 def _hermitian_span(vecs: np.ndarray, d: int, k: int) -> np.ndarray:
@@ -69,7 +102,15 @@ def _hermitian_span(vecs: np.ndarray, d: int, k: int) -> np.ndarray:
 
 
 def steady_state(
-    model: Bipartite, jumps_A: Any = (), jumps_B: Any = (), *, on_degenerate: str = "raise"
+    model: Bipartite,
+    jumps_A: Any = (),
+    jumps_B: Any = (),
+    *,
+    on_degenerate: str = "raise",
+    beta_A: float | None = None,
+    beta_B: float | None = None,
+    mu_A: float | None = None,
+    mu_B: float | None = None,
 ) -> SteadyStateReport:
     """Steady state of -i[H, rho] + L_A[rho] + L_B[rho] = 0 (paper 1, Eq. 1), with diagnosis.
 
@@ -78,10 +119,16 @@ def steady_state(
     unique steady state. Otherwise ``on_degenerate="raise"`` (default) raises a
     :class:`DynamicsError` with the kernel dimension, and ``"report"`` returns a report with
     ``rho=None`` and a Hermitian basis of the kernel: no silent pick. Dense: d <= DENSE_MAX_D.
+    ``jumps_A``/``jumps_B`` as in :func:`corrtherm.evolve` (local, global d x d, or Redfield).
+    ``beta_A``, ``beta_B`` (and ``mu_A``, ``mu_B``) add the entropy production and the
+    second-law verdict to the report (see :class:`SteadyStateReport`).
     """
     if on_degenerate not in ("raise", "report"):
         raise DynamicsError(f"on_degenerate: got {on_degenerate!r}; expected 'raise' or 'report'")
-    model, _, _, S = _dense_generator(model, jumps_A, jumps_B, "steady_state")
+    model, bath_A, bath_B, S = _dense_generator(model, jumps_A, jumps_B, "steady_state")
+    th = check_thermodynamics(
+        model, beta_A, beta_B, mu_A, mu_B, _nonempty(bath_A), _nonempty(bath_B)
+    )
     d = model.d
     _, sv, vh = np.linalg.svd(S)
     tol = KERNEL_RTOL * max(float(sv[0]), 1e-300)
@@ -109,4 +156,14 @@ def steady_state(
         )
     rho = _hermitize(X / tr)
     res = float(np.linalg.norm(S @ rho.reshape(-1)))
-    return SteadyStateReport(rho, 1, basis, gap, res, float(np.linalg.eigvalsh(rho)[0]))
+    extra = steady_state_production(model, rho, bath_A, bath_B, th)
+    p_min = float(np.linalg.eigvalsh(rho)[0])
+    if p_min < -NEGATIVE_EIGENVALUE_TOL:
+        # possible for Redfield baths (not completely positive): reported, never hidden
+        warnings.warn(
+            f"steady state: not positive, min eigenvalue {p_min:.4g} (Redfield dynamics is not "
+            "completely positive); see SteadyStateReport.min_eigenvalue",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return SteadyStateReport(rho, 1, basis, gap, res, float(np.linalg.eigvalsh(rho)[0]), **extra)

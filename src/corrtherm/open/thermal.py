@@ -8,6 +8,7 @@ gamma(omega) = gamma(-omega) e^{-beta omega} (Eq. 13), so that e^{-beta H_X}/Z i
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ from scipy.special import expit
 from ..core._validate import describe_value, finite_real, hermitian, to_array, tolerance
 from ..core.errors import CorrthermError, DynamicsError
 
-__all__ = ["thermal_jumps", "thermal_rate", "RATE_FUNCTIONS"]
+__all__ = ["thermal_jumps", "thermal_rate", "RATE_FUNCTIONS", "RATE_FAMILIES", "RateFamily"]
 
 #: Relative tolerance for the detailed-balance check of user rate functions.
 DETAILED_BALANCE_RTOL = 1e-8
@@ -39,12 +40,68 @@ def _rate_ohmic(omega: np.ndarray, beta: float, gamma0: float) -> np.ndarray:
     return gamma0 * np.where(np.isfinite(bose), bose, 0.0) / beta
 
 
+def _rate_bose(omega: np.ndarray, beta: float, gamma0: float) -> np.ndarray:
+    x = beta * np.asarray(omega, dtype=float)
+    # gamma0 n(|omega|) for absorption (x > 0), gamma0 (n(|omega|) + 1) for emission (x < 0):
+    # both are gamma0 / |e^x - 1|. The flat spectrum has no finite omega -> 0 limit (n ~ 1/x),
+    # so the zero-frequency (pure dephasing) rate is set to 0 (documented in thermal_rate).
+    with np.errstate(over="ignore", divide="ignore"):
+        out = gamma0 / np.abs(np.expm1(np.where(x == 0, 1.0, x)))
+    return np.where(x == 0, 0.0, out)
+
+
 #: Built-in transition-rate functions gamma(omega; beta, gamma0) with detailed balance
 #: gamma(omega) = gamma(-omega) e^{-beta omega} (paper 1, Eq. 13).
 RATE_FUNCTIONS: dict[str, Callable[[np.ndarray, float, float], np.ndarray]] = {
     "paper": _rate_paper,
     "fermi": _rate_fermi,
     "ohmic": _rate_ohmic,
+    "bose": _rate_bose,
+}
+
+
+@dataclass(frozen=True)
+class RateFamily:
+    """One built-in rate family: its name, formula and what it models.
+
+    ``formula`` is gamma(omega) as an expression in ``omega``, ``beta`` and ``gamma0`` that the
+    scenario expression language can evaluate (the tests evaluate it against the
+    implementation); ``note`` says where the family comes from and its limits.
+    """
+
+    name: str
+    formula: str
+    note: str
+
+
+#: The rate families of ``thermal_rate``/``thermal_jumps`` and of the ``rate`` key of a scenario
+#: bath: the one source of their documentation (the docstrings and the scenario-file reference).
+#: omega = E_m - E_n is the energy the system gains in the jump n -> m.
+RATE_FAMILIES: dict[str, RateFamily] = {
+    "paper": RateFamily(
+        "paper",
+        "gamma0 * exp(-beta * omega / 2)",
+        "paper 1's example: with H = w sz (E_0 = w, E_1 = -w) and gamma0 = 1 it gives "
+        "gamma_01 = e^{-beta w}, gamma_10 = e^{+beta w}",
+    ),
+    "fermi": RateFamily(
+        "fermi",
+        "gamma0 / (1 + exp(beta * omega))",
+        "bounded by gamma0 at any temperature; the rates of the QuTiP reference workload",
+    ),
+    "ohmic": RateFamily(
+        "ohmic",
+        "gamma0 * omega / (exp(beta * omega) - 1)",
+        "ohmic bosonic bath: gamma0 |omega| (n(|omega|) + 1) for emission, "
+        "gamma0 |omega| n(|omega|) for absorption, gamma0 / beta at omega = 0; needs beta > 0",
+    ),
+    "bose": RateFamily(
+        "bose",
+        "gamma0 / abs(exp(beta * omega) - 1)",
+        "flat bosonic bath: gamma0 (n(|omega|) + 1) for emission, gamma0 n(|omega|) for "
+        "absorption; the omega -> 0 limit diverges, gamma(0) := 0 (no pure dephasing); "
+        "needs beta > 0",
+    ),
 }
 
 
@@ -53,13 +110,21 @@ def thermal_rate(
 ) -> np.ndarray:
     """Transition rate gamma(omega) for a jump that changes the system energy by omega = E_m - E_n.
 
-    - "paper": gamma0 exp(-beta omega / 2); with H = w sigma_z (E_0 = w, E_1 = -w) and gamma0 = 1
-      this gives gamma_01 = e^{-beta w}, gamma_10 = e^{+beta w}, paper 1's example rates.
-    - "fermi": gamma0 / (1 + exp(beta omega)) (the rates of the QuTiP reference workload).
-    - "ohmic": gamma0 omega / (exp(beta omega) - 1), i.e. gamma0 |omega| (n(|omega|) + 1) for
-      emission and gamma0 |omega| n(|omega|) for absorption, with the limit gamma0 / beta at 0
-      (requires beta > 0).
-    - a callable ``rate(omega) -> gamma`` (vectorized over a float array).
+    ``rate`` names a family of :data:`RATE_FAMILIES` (paper 1, Eq. 13):
+
+    - "paper": gamma(omega) = gamma0 * exp(-beta * omega / 2)
+    - "fermi": gamma(omega) = gamma0 / (1 + exp(beta * omega))
+    - "ohmic": gamma(omega) = gamma0 * omega / (exp(beta * omega) - 1)
+    - "bose": gamma(omega) = gamma0 / abs(exp(beta * omega) - 1)
+
+    "paper" gives paper 1's example rates gamma_01 = e^{-beta w}, gamma_10 = e^{+beta w} for
+    H = w sigma_z and gamma0 = 1; "fermi" is the rate of the QuTiP reference workload; "ohmic"
+    is gamma0 |omega| (n(|omega|) + 1) for emission and gamma0 |omega| n(|omega|) for
+    absorption, with the limit gamma0 / beta at omega = 0 (requires beta > 0); "bose" is a
+    flat bosonic bath, gamma0 (n(|omega|) + 1) for emission and gamma0 n(|omega|) for absorption,
+    whose omega -> 0 limit diverges: gamma(0) is set to 0, so zero-frequency (pure dephasing)
+    terms are dropped (use "ohmic" for a bath that dephases; requires beta > 0).
+    ``rate`` may also be a callable ``rate(omega) -> gamma`` (vectorized over a float array).
     All built-ins satisfy detailed balance gamma(omega) / gamma(-omega) = exp(-beta omega)
     (Eq. 13); user callables are checked for it by :func:`thermal_jumps`.
     """
@@ -92,8 +157,8 @@ def thermal_rate(
             f"rate: got {describe_value(rate)}; expected one of {sorted(RATE_FUNCTIONS)} or a "
             "callable gamma(omega)"
         )
-    if rate == "ohmic" and not beta > 0:
-        raise DynamicsError(f"beta: got {beta!r}; the 'ohmic' rate needs beta > 0")
+    if rate in ("ohmic", "bose") and not beta > 0:
+        raise DynamicsError(f"beta: got {beta!r}; the {rate!r} rate needs beta > 0")
     with np.errstate(over="ignore"):  # an overflowing rate is reported by _check_rates
         return RATE_FUNCTIONS[rate](w, beta, g0)
 

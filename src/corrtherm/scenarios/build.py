@@ -19,6 +19,8 @@ from ..core.model import Bipartite
 from ..core.states import gibbs_state, positivity_interval
 from ..core.trajectory import _check_time_span, ledger_bytes
 from ..isolated.correlated_states import particle_exchange_coherence
+from ..open.compare import ThermalBath
+from ..open.davies import DaviesBath
 from ..open.evolution import (
     EXACT_AUTO_MAX_D,
     EXACT_MAX_D,
@@ -26,6 +28,7 @@ from ..open.evolution import (
     _check_tolerances,
     solver_bytes,
 )
+from ..open.redfield import RedfieldBath
 from ..open.thermal import thermal_jumps
 from .expressions import (
     MAX_DIMENSION,
@@ -47,14 +50,20 @@ __all__ = ["BuiltScenario", "build_scenario", "CORRELATION_KINDS"]
 
 @dataclass(frozen=True, eq=False)
 class BuiltScenario:
-    """Everything needed to run a scenario, as arrays."""
+    """Everything needed to run a scenario, as arrays.
+
+    ``model`` (:class:`~corrtherm.core.model.Bipartite`), ``rho0``, the save ``times``, ``kind``
+    ("open" or "isolated"), the local jumps of each bath, ``alpha_A``, the solver settings, the
+    reference beta/mu of the flow analysis (NaN when not known), the admissible interval
+    [c_min, c_max] and the chosen c of the correlation, and the site labels in tensor order.
+    """
 
     model: Bipartite
     rho0: np.ndarray
     times: np.ndarray
     kind: str
-    jumps_A: tuple[np.ndarray, ...]
-    jumps_B: tuple[np.ndarray, ...]
+    jumps_A: tuple[np.ndarray, ...] | DaviesBath | RedfieldBath
+    jumps_B: tuple[np.ndarray, ...] | DaviesBath | RedfieldBath
     alpha_A: float
     rtol: float
     atol: float
@@ -64,6 +73,12 @@ class BuiltScenario:
     c: float
     labels: tuple[str, ...]
     extras: dict[str, Any] = field(default_factory=dict)
+    #: "local" | "global" | "redfield" ([dynamics] approach)
+    approach: str = "local"
+    #: the baths' beta_A, beta_B, mu_A, mu_B for the entropy production (None: unknown)
+    bath_thermo: dict[str, float | None] = field(default_factory=dict)
+    #: each side's bath as a ThermalBath (coupling + temperature), when it has a coupling
+    thermal_baths: dict[str, ThermalBath | None] = field(default_factory=dict)
 
 
 def _sites(scen: Scenario) -> _Space:
@@ -199,7 +214,18 @@ def _thermal_marginal(scen, H, N, beta, mu, where):
 
 
 def build_scenario(scen: Scenario, check_state: bool = True) -> BuiltScenario:
-    """Turn a scenario into a model, an initial state, jump operators and a time grid."""
+    """Turn a scenario into a model, an initial state, jump operators and a time grid.
+
+    Evaluates every operator expression on the sites of ``[model]`` (checking Hermiticity and
+    which side each operator may touch), builds rho(0) = gamma_A (x) gamma_B + c chi (or reads
+    the ``.npy`` matrix) and checks it is a state (``check_state``), and turns each bath into
+    thermal jumps (paper 1, Eqs. 12-13) or explicit ones. Errors name the file and the key.
+    A ``[gaussian]`` scenario gives a :class:`~corrtherm.scenarios.gaussian_build.BuiltGaussian`.
+    """
+    if scen.spec.gaussian is not None:
+        from .gaussian_build import build_gaussian
+
+        return build_gaussian(scen, check_state)
     spec, src = scen.spec, scen.source
     space = _sites(scen)
     m = spec.model
@@ -296,16 +322,25 @@ def build_scenario(scen: Scenario, check_state: bool = True) -> BuiltScenario:
     # dynamics
     dyn = spec.dynamics
     alpha_A = _num(scen, dyn.alpha_A, "dynamics.alpha_A")
-    jumps: dict[str, tuple[np.ndarray, ...]] = {"A": (), "B": ()}
+    jumps: dict[str, Any] = {"A": (), "B": ()}
+    thermo: dict[str, float | None] = {"beta_A": None, "beta_B": None, "mu_A": None, "mu_B": None}
+    thermal: dict[str, ThermalBath | None] = {"A": None, "B": None}
     if dyn.kind == "open":
         if dyn.bath_A is None and dyn.bath_B is None:
             raise ScenarioError(f'{src}: dynamics: kind = "open" needs bath_A and/or bath_B')
         for side in ("A", "B"):
             bath = getattr(dyn, f"bath_{side}")
             if bath is not None:
-                jumps[side] = _bath_jumps(scen, space, model, bath, side)
+                jumps[side], beta, mu, thermal[side] = _bath(
+                    scen, space, model, bath, side, dyn.approach
+                )
+                thermo[f"beta_{side}"], thermo[f"mu_{side}"] = beta, mu
     elif dyn.bath_A is not None or dyn.bath_B is not None:
         raise ScenarioError(f'{src}: dynamics.bath_A: baths need kind = "open"')
+    elif dyn.approach != "local":
+        raise ScenarioError(
+            f'{src}: dynamics.approach: {dyn.approach!r} needs kind = "open" with baths'
+        )
     # what `run` would refuse, `check` and loading refuse too (same validators, same numbers)
     _check_solver_options(scen, model, times, dyn.kind)
     return BuiltScenario(
@@ -323,6 +358,9 @@ def build_scenario(scen: Scenario, check_state: bool = True) -> BuiltScenario:
         c_interval=c_interval,
         c=c,
         labels=tuple(space.labels),
+        approach=dyn.approach,
+        bath_thermo=thermo,
+        thermal_baths=thermal,
     )
 
 
@@ -334,7 +372,7 @@ def _correlation_kind(
     scen: Scenario, model: Bipartite, ref: Mapping[str, float], st: StateSpec
 ) -> np.ndarray:
     """``particle-exchange``: coherences moving one particle B -> A between thermal sectors,
-    weighted by sqrt(p_a p_b p_a' p_b') (:func:`corrtherm.flows.particle_exchange_coherence`),
+    weighted by sqrt(p_a p_b p_a' p_b') (:func:`~corrtherm.isolated.correlated_states.particle_exchange_coherence`),
     so that the admissible c interval stays finite even for truncated bosons."""
     phase = _num(scen, st.phase, "state.phase")
     try:
@@ -345,31 +383,74 @@ def _correlation_kind(
         raise ScenarioError(f"{scen.source}: state.correlation: {exc}") from None
 
 
-def _bath_jumps(
-    scen: Scenario, space: _Space, model: Bipartite, bath: BathSpec, side: str
-) -> tuple[np.ndarray, ...]:
+def _bath(
+    scen: Scenario, space: _Space, model: Bipartite, bath: BathSpec, side: str, approach: str
+) -> tuple[Any, float | None, float | None, ThermalBath | None]:
+    """One bath for ``approach``: (jumps or Redfield bath, beta, mu, ThermalBath or None).
+
+    Explicit ``jumps`` are local (approach "local" only; an optional ``beta``/``mu`` is then
+    used for the entropy production only). Otherwise ``beta`` is required; with ``coupling``
+    the bath is built by :meth:`corrtherm.ThermalBath.dissipator` (local: secular w.r.t. H_X;
+    global: Davies; redfield: Bloch-Redfield), without it (local only) by
+    :func:`corrtherm.thermal_jumps` on H_X (H_X - mu N_X for a grand-canonical bath)."""
+    src = scen.source
     where = f"dynamics.bath_{side}"
+    beta = None if bath.beta is None else _num(scen, bath.beta, f"{where}.beta")
+    mu = None if bath.mu is None else _num(scen, bath.mu, f"{where}.mu")
+    if mu is not None and not model.has_numbers:
+        raise ScenarioError(
+            f"{src}: {where}.mu: a grand-canonical bath needs number operators model.N_A and "
+            "model.N_B"
+        )
     if bath.jumps is not None:
-        jumps = tuple(
+        if bath.coupling is not None:
+            raise ScenarioError(f"{src}: {where}: give explicit jumps or a coupling, not both")
+        if approach != "local":
+            raise ScenarioError(
+                f"{src}: {where}.jumps: explicit jumps are local; approach = {approach!r} "
+                f'builds the bath from {where}.coupling (e.g. coupling = "sx({side}0)") and beta'
+            )
+        ops = tuple(
             _op(scen, space, j, f"{where}.jumps[{k}]", side, hermitian=False)
             for k, j in enumerate(bath.jumps)
         )
-        check_rate_scale(jumps, f"{scen.source}: {where}.jumps", ScenarioError)
-        return jumps
-    if bath.beta is None:
+        check_rate_scale(ops, f"{src}: {where}.jumps", ScenarioError)
+        return ops, beta, mu, None
+    if beta is None:
         raise ScenarioError(
-            f"{scen.source}: {where}.beta: missing; a thermal bath needs beta "
-            "(or give explicit jumps)"
+            f"{src}: {where}.beta: missing; a thermal bath needs beta (or give explicit jumps)"
         )
-    beta = _num(scen, bath.beta, f"{where}.beta")
     gamma0 = _num(scen, bath.gamma0, f"{where}.gamma0")
-    H = model.H_A if side == "A" else model.H_B
+    if bath.coupling is None:
+        if approach != "local":
+            raise ScenarioError(
+                f"{src}: {where}.coupling: missing; approach = {approach!r} needs the system "
+                f'operator(s) the bath couples through, e.g. coupling = "sx({side}0)"'
+            )
+        H = model.H_A if side == "A" else model.H_B
+        if mu is not None:
+            H = H - mu * (model.N_A if side == "A" else model.N_B)
+        try:
+            jumps = tuple(thermal_jumps(H, beta, rate=bath.rate, gamma0=gamma0))
+        except CorrthermError as exc:
+            raise ScenarioError(f"{src}: {where}: {exc}") from None
+        check_rate_scale(jumps, f"{src}: {where}.gamma0 = {gamma0:g}", ScenarioError)
+        return jumps, beta, mu, None
+    texts = [bath.coupling] if isinstance(bath.coupling, str) else list(bath.coupling)
+    if not texts:
+        raise ScenarioError(f"{src}: {where}.coupling: is empty; expected an operator expression")
+    S = [
+        _op(scen, space, t, f"{where}.coupling" + (f"[{k}]" if len(texts) > 1 else ""), side)
+        for k, t in enumerate(texts)
+    ]
+    tb = ThermalBath(S, beta, bath.rate, gamma0, mu)
     try:
-        jumps = tuple(thermal_jumps(H, beta, rate=bath.rate, gamma0=gamma0))
+        diss = tb.dissipator(model, side, approach)
     except CorrthermError as exc:
-        raise ScenarioError(f"{scen.source}: {where}: {exc}") from None
-    check_rate_scale(jumps, f"{scen.source}: {where}.gamma0 = {gamma0:g}", ScenarioError)
-    return jumps
+        raise ScenarioError(f"{src}: {where}: {exc}") from None
+    if isinstance(diss, list | tuple):
+        check_rate_scale(diss, f"{src}: {where}.gamma0 = {gamma0:g}", ScenarioError)
+    return (tuple(diss) if isinstance(diss, list) else diss), beta, mu, tb
 
 
 def _check_solver_options(scen: Scenario, model: Bipartite, times: np.ndarray, kind: str) -> None:

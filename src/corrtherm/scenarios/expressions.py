@@ -55,7 +55,11 @@ _HC = "_hc_"
 # ============================================================================ sites and operators
 @dataclass(frozen=True)
 class SiteSpec:
-    """One site: label like ``A0``/``B1``, its kind, Hilbert dimension and spin j (spins)."""
+    """One site: label like ``A0``/``B1``, its kind, Hilbert dimension and spin j (spins).
+
+    ``side`` is the first letter of the label and ``index`` the number; the tensor order of a
+    scenario is A0, A1, ..., B0, B1, ....
+    """
 
     label: str
     kind: Literal["qubit", "spin", "boson", "fermion"]
@@ -108,6 +112,42 @@ def _local_table(site: SiteSpec) -> dict[str, np.ndarray]:
     return {"c": a, "cdag": a.conj().T, "n": a.conj().T @ a, "id": identity(2)}
 
 
+#: What each local operator of :func:`_local_table` is, per site kind (documentation; a test
+#: checks that every operator of the table is described here and nothing else).
+OPERATOR_MEANINGS: dict[str, dict[str, str]] = {
+    "qubit": {
+        "sx": "Pauli X",
+        "sy": "Pauli Y",
+        "sz": "Pauli Z = diag(1, -1) = |0><0| - |1><1|",
+        "sp": "sigma_+ = |0><1| (raises sz from -1 to +1)",
+        "sm": "sigma_- = |1><0|",
+        "n": "|1><1| = (1 - sz) / 2",
+        "id": "identity",
+    },
+    "spin": {
+        "jx": "J_x",
+        "jy": "J_y",
+        "jz": "J_z = diag(j, j - 1, ..., -j)",
+        "jp": "J_+ = J_x + i J_y",
+        "jm": "J_- = J_x - i J_y",
+        "id": "identity",
+    },
+    "boson": {
+        "a": "annihilator a|n> = sqrt(n) |n-1> (truncated at the cutoff)",
+        "adag": "creator a^dag",
+        "n": "number operator diag(0, 1, ..., cutoff - 1)",
+        "x": "quadrature (a + a^dag) / sqrt(2)",
+        "p": "quadrature -i (a - a^dag) / sqrt(2)",
+        "id": "identity",
+    },
+    "fermion": {
+        "c": "annihilator |0><1| (|1> occupied) with the Jordan-Wigner string of earlier modes",
+        "cdag": "creator c^dag, with the same string",
+        "n": "occupation c^dag c = |1><1| (no string)",
+        "id": "identity",
+    },
+}
+
 _ALL_OPERATORS = sorted(
     {
         "sx",
@@ -149,7 +189,11 @@ _CONSTANTS = {"pi": complex(math.pi), "e": complex(math.e), "i": 1j, "j": 1j}
 
 
 class ExpressionError(ScenarioError):
-    """An operator expression could not be parsed or evaluated (message without location)."""
+    """An operator expression could not be parsed or evaluated (message without location).
+
+    A :class:`~corrtherm.core.errors.ScenarioError`; the scenario loader prefixes the file and the
+    key. The message suggests the closest known name ("did you mean ...") where it can.
+    """
 
 
 @dataclass(frozen=True)

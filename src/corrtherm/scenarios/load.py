@@ -90,7 +90,11 @@ def _toml_value(v: Any) -> str:
 
 
 def to_toml(data: Mapping[str, Any]) -> str:
-    """Minimal TOML writer for scenario dictionaries (tables of scalars, lists, inline tables)."""
+    """Minimal TOML writer for scenario dictionaries (tables of scalars, lists, inline tables).
+
+    Used to rewrite a scenario whose ``[parameters]`` cannot be edited in place; the output is
+    read back by :func:`tomllib.loads` to the same dictionary (sites stay an inline table).
+    """
     top = [f"{k} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, dict)]
     out = ["\n".join(top)] if top else []
 
@@ -167,7 +171,11 @@ def _presets_dir():
 
 
 def list_presets() -> dict[str, str]:
-    """Built-in scenario names mapped to their titles."""
+    """Built-in scenario names mapped to their titles.
+
+    The presets are the TOML files shipped in ``corrtherm/scenarios/presets/``;
+    ``corrtherm presets`` prints this list.
+    """
     out = {}
     for f in sorted(_presets_dir().iterdir(), key=lambda p: p.name):
         if f.name.endswith(".toml"):
@@ -177,7 +185,11 @@ def list_presets() -> dict[str, str]:
 
 
 def preset_text(name: str) -> str:
-    """TOML text of a built-in scenario."""
+    """TOML text of a built-in scenario.
+
+    An unknown name raises :class:`ScenarioError` listing the presets and the closest match;
+    ``corrtherm show NAME`` prints this text.
+    """
     names = list_presets()
     if name not in names:
         raise ScenarioError(
@@ -192,7 +204,11 @@ DEFAULT_PRESET = "paper1-two-qubits"
 
 
 def load_preset(name: str = DEFAULT_PRESET) -> Scenario:
-    """Load a built-in scenario by name."""
+    """Load a built-in scenario by name.
+
+    The :class:`Scenario` has source ``<preset:NAME>``; the default is ``DEFAULT_PRESET``, paper
+    1's two-qubit example.
+    """
     return _make_scenario(preset_text(name), f"<preset:{name}>", name)
 
 

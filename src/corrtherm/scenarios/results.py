@@ -11,6 +11,7 @@ import numpy as np
 import xarray as xr
 
 from ..core.errors import MissingDependencyError, ScenarioError
+from ..core.metadata import annotate
 from .files import as_path, atomic_write
 
 __all__ = ["write_results", "read_results", "netcdf_engine"]
@@ -65,7 +66,11 @@ def write_results(ds: xr.Dataset, path: str | Path) -> Path:
 
 
 def read_results(path: str | Path) -> xr.Dataset:
-    """Load a results file written by :func:`write_results`, recombining complex variables."""
+    """Load a results file written by :func:`write_results`, recombining complex variables.
+
+    ``NAME_re``/``NAME_im`` pairs become one complex variable ``NAME`` (the marginals ``rho_A``,
+    ``rho_B`` and, with ``store_states``, ``rho``); attributes are kept as written.
+    """
     path = as_path(path, "path")
     if not path.is_file():
         raise ScenarioError(f"{path}: results file not found")
@@ -81,4 +86,4 @@ def read_results(path: str | Path) -> xr.Dataset:
             attrs = {k: v for k, v in ds[name].attrs.items() if k != "complex_part"}
             ds[base] = (ds[name].dims, ds[name].values + 1j * ds[f"{base}_im"].values, attrs)
             ds = ds.drop_vars([name, f"{base}_im"])
-    return ds
+    return annotate(ds)

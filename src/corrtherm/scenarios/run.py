@@ -13,11 +13,14 @@ import xarray as xr
 
 from ..core._version import package_version
 from ..core.errors import CorrthermError, ScenarioError
+from ..core.metadata import annotate
 from ..isolated.flows import flow_dataset
 from ..isolated.unitary import evolve_isolated
 from ..open.evolution import evolve
 from .build import BuiltScenario, build_scenario
 from .checks import check_scenario
+from .defaults import assumed_defaults
+from .gaussian_build import BuiltGaussian, run_gaussian
 
 if TYPE_CHECKING:
     from .load import Scenario
@@ -26,11 +29,12 @@ __all__ = ["run_scenario", "summarize"]
 
 
 def _flow_series(ds: xr.Dataset, ref: Mapping[str, float]) -> dict[str, np.ndarray]:
-    """Fallback time series of the paper-2 flow analysis (Eq. 26) relative to t0, used when
-    :func:`corrtherm.flows.flow_dataset` does not apply (e.g. non-thermal initial marginals).
+    """Fallback time series of the paper-2 flow analysis (inequality (26)) relative to t0, used
+    when :func:`~corrtherm.isolated.flows.flow_dataset` does not apply (e.g. non-thermal initial
+    marginals).
 
     lhs_26(t) = (beta_A - beta_B) DeltaE_A - (beta_A mu_A - beta_B mu_B) DeltaN_A, and for an
-    isolated system with conserved E_A + E_B and N_A + N_B, lhs_26 >= DeltaI_AB (Eq. 26), so
+    isolated system with conserved E_A + E_B and N_A + N_B, lhs_26 >= DeltaI_AB (inequality (26)), so
     slack = lhs_26 - DeltaI_AB >= 0.
     """
     bA, bB = ref["beta_A"], ref["beta_B"]
@@ -63,6 +67,20 @@ def _add_flows(b: BuiltScenario, ds: xr.Dataset) -> xr.Dataset:
         return ds
 
 
+def _bath_thermodynamics(b: BuiltScenario) -> dict[str, float | None]:
+    """beta_X, mu_X of the baths for the entropy production, when every bath has a beta
+    (thermal baths, or explicit jumps with ``beta``); otherwise none (no audit)."""
+    t = b.bath_thermo
+    sides = [s for s, J in (("A", b.jumps_A), ("B", b.jumps_B)) if _has_bath(J)]
+    if not sides or any(t.get(f"beta_{s}") is None for s in sides):
+        return {}
+    return {f"{k}_{s}": t.get(f"{k}_{s}") for s in sides for k in ("beta", "mu")}
+
+
+def _has_bath(J) -> bool:
+    return not isinstance(J, tuple) or len(J) > 0
+
+
 def run_scenario(
     scenario: Scenario, progress: bool = False, *, entropic_split: bool | None = None
 ) -> xr.Dataset:
@@ -72,8 +90,14 @@ def run_scenario(
     (the entropy-based heat/work split of paper 1's Remark, see :func:`corrtherm.evolve`).
 
     attrs added: scenario (TOML text), scenario_sha256, scenario_name, corrtherm_version,
-    condition_checks (JSON), beta_A/beta_B/mu_A/mu_B (references of the flow analysis),
-    c, c_min, c_max (when a correlation operator is used) and wall_time_s.
+    condition_checks (JSON), assumed_defaults (the settings the scenario left to the schema's
+    defaults that decide what runs, ``"; "``-separated ``section.key = value``, see
+    :func:`corrtherm.scenarios.defaults.assumed_defaults`), beta_A/beta_B/mu_A/mu_B
+    (references of the flow analysis), c, c_min, c_max (when a correlation operator is used)
+    and wall_time_s. Every variable carries ``units`` and ``long_name``
+    (:mod:`corrtherm.core.metadata`). Open runs whose baths all have a temperature also carry
+    the entropy production of :func:`~corrtherm.open.evolution.evolve` (sigma, Sigma,
+    J_X_local, sigma_local, min_eigenvalue; attrs second_law, approach, positivity).
     """
     t0 = time.perf_counter()
     from .load import Scenario  # load imports build, which imports this module's siblings
@@ -86,7 +110,9 @@ def run_scenario(
     b = build_scenario(scenario)
     spec = scenario.spec
     try:
-        if b.kind == "isolated":
+        if isinstance(b, BuiltGaussian):
+            ds = run_gaussian(b, scenario)
+        elif b.kind == "isolated":
             ds = evolve_isolated(
                 b.model, b.rho0, b.times, alpha_A=b.alpha_A, store_states=spec.analyses.store_states
             )
@@ -108,6 +134,7 @@ def run_scenario(
                     if spec.analyses.entropic_split is not None
                     else entropic_split
                 ),
+                **_bath_thermodynamics(b),
             )
     except ScenarioError:
         raise
@@ -115,7 +142,8 @@ def run_scenario(
         raise ScenarioError(f"{scenario.source}: dynamics: {exc}") from None
     ref = b.reference
     if (
-        b.kind == "isolated"
+        not isinstance(b, BuiltGaussian)
+        and b.kind == "isolated"
         and spec.analyses.flows
         and np.isfinite(ref["beta_A"])
         and np.isfinite(ref["beta_B"])
@@ -129,6 +157,7 @@ def run_scenario(
             "scenario_name": scenario.name,
             "corrtherm_version": package_version(),
             "condition_checks": json.dumps(checks),
+            "assumed_defaults": "; ".join(assumed_defaults(spec)),
             **{k: float(v) for k, v in ref.items()},
             "wall_time_s": time.perf_counter() - t0,
         }
@@ -137,17 +166,19 @@ def run_scenario(
         ds.attrs.update(
             {"c": b.c, "c_min": float(b.c_interval[0]), "c_max": float(b.c_interval[1])}
         )
-    return ds
+    return annotate(ds)
 
 
 def summarize(ds: xr.Dataset) -> dict[str, float | str]:
     """Final changes and diagnostics of a run (values at the last time minus the first).
 
     Keys: kind, t_final, DeltaU, DeltaU_A, DeltaU_B, DeltaU_chi, DeltaE_A, DeltaE_B, DeltaN_A,
-    DeltaI_AB, Q_A, Q_B (open only), lhs_26 and slack of Eq. 26, the overall classification
-    (conventional/anomalous sign of lhs_26) and, from :mod:`corrtherm.flows`, particle_flow and
+    DeltaI_AB, Q_A, Q_B (open only), lhs_26 and slack of inequality (26), the overall
+    classification (conventional/anomalous sign of lhs_26) and, from
+    :mod:`~corrtherm.isolated.flows`, particle_flow and
     energy_flow (isolated runs with reference beta/mu), residual_ledger, residual_energy_balance, n_steps,
-    n_rhs, wall_time_s.
+    n_rhs, wall_time_s; with entropy production min_sigma, Sigma (final), second_law (and
+    second_law_local for local baths), min_eigenvalue and positivity.
     """
 
     if not isinstance(ds, xr.Dataset) or "time" not in ds.dims or ds.sizes["time"] < 1:
@@ -180,6 +211,16 @@ def summarize(ds: xr.Dataset) -> dict[str, float | str]:
         for name in ("particle_flow", "energy_flow"):
             if name in ds:
                 out[name] = str(ds[name].values[-1])
+    if "sigma" in ds:
+        sig = ds["sigma"].values
+        out["min_sigma"] = float(np.nanmin(sig)) if np.any(np.isfinite(sig)) else math.nan
+        out["Sigma"] = float(ds["Sigma"].values[-1])
+        out["second_law"] = str(ds.attrs.get("second_law", ""))
+        if ds.attrs.get("approach") == "local":
+            out["second_law_local"] = str(ds.attrs.get("second_law_local", ""))
+    if "min_eigenvalue" in ds:
+        out["min_eigenvalue"] = float(np.min(ds["min_eigenvalue"].values))
+        out["positivity"] = str(ds.attrs.get("positivity", ""))
     for name in ("residual_ledger", "residual_energy_balance", "n_steps", "n_rhs", "wall_time_s"):
         if name in ds.attrs:
             out[name] = float(ds.attrs[name])

@@ -26,9 +26,11 @@ from typing import Any
 
 import numpy as np
 
+from ..core._report import Report, html_table
 from ..core._version import package_version
 from ..core.errors import CorrthermError, SweepError
 from ..core.limits import require_memory
+from ..core.metadata import annotate
 from ..scenarios.files import as_path
 from ..scenarios.load import load_scenario
 from ..scenarios.run import run_scenario, summarize
@@ -54,7 +56,11 @@ WORKER_BYTES = 200 * 2**20
 
 
 class ScenarioPoint:
-    """Picklable point function ``params -> summarize(run_scenario(scenario.with_parameters))``."""
+    """Picklable point function ``params -> summarize(run_scenario(scenario.with_parameters))``.
+
+    What a Dask worker runs for each point: the scenario with its ``[parameters]`` replaced,
+    without the entropic heat/work split (the summary does not use it).
+    """
 
     def __init__(self, scenario: Any):
         self.scenario = scenario
@@ -62,7 +68,10 @@ class ScenarioPoint:
     def __call__(self, params: Mapping[str, float]) -> dict[str, float | str]:
         # the summary has no entropic heat/work: skip that split unless the scenario asks for it
         scn = self.scenario.with_parameters(dict(params))
-        return summarize(run_scenario(scn, entropic_split=False))
+        out = summarize(run_scenario(scn, entropic_split=False))
+        # the store measures each point's wall time itself (variable wall_time)
+        out.pop("wall_time_s", None)
+        return out
 
     def __repr__(self) -> str:
         return f"ScenarioPoint({getattr(self.scenario, 'name', '?')})"
@@ -100,9 +109,13 @@ def _error_message(exc: BaseException) -> str:
     return msg if len(msg) <= MAX_ERROR_CHARS else msg[: MAX_ERROR_CHARS - 3] + "..."
 
 
-@dataclass(frozen=True)
-class SweepResult:
-    """Outcome of :func:`run_sweep` (counts over the whole store, not only this run)."""
+@dataclass(frozen=True, repr=False)
+class SweepResult(Report):
+    """Outcome of :func:`run_sweep` (counts over the whole store, not only this run).
+
+    ``done``, ``failed``, ``missing`` of ``total`` points; ``computed`` and the timings of this
+    run; ``failures`` groups the error messages; :meth:`summary` is the text the CLI prints.
+    """
 
     store: Path
     spec: SweepSpec
@@ -120,16 +133,25 @@ class SweepResult:
 
     @property
     def points_per_second(self) -> float:
-        """Throughput of this run, from first submission to last result (no cluster start)."""
+        """Throughput of this run, from first submission to last result (no cluster start);
+        NaN when this run computed nothing."""
         return self.computed / self.compute_time if self.compute_time > 0 else float("nan")
+
+    def _this_run(self) -> str:
+        if self.computed == 0:
+            redo = " (--retry-failed recomputes the failed ones)" if self.failed else ""
+            return f"nothing to compute: every point is already in the store{redo}"
+        return (
+            f"{self.computed} points in {self.compute_time:.1f} s "
+            f"({self.points_per_second:.2f} points/s; store writes {self.store_time:.1f} s; "
+            f"{self.elapsed:.1f} s with cluster start)"
+        )
 
     def summary(self) -> str:
         """Human-readable report: counts, throughput, failures grouped by message."""
         lines = [
             f"sweep {self.store}: {self.spec.describe()} = {self.total} points",
-            f"  this run: {self.computed} points in {self.compute_time:.1f} s "
-            f"({self.points_per_second:.2f} points/s; store writes {self.store_time:.1f} s; "
-            f"{self.elapsed:.1f} s with cluster start)",
+            f"  this run: {self._this_run()}",
             f"  done {self.done}, failed {self.failed}, missing {self.missing}",
         ]
         if self.repaired:
@@ -145,6 +167,22 @@ class SweepResult:
             for msg, n in sorted(self.failures.items(), key=lambda kv: -kv[1]):
                 lines.append(f"    {n:6d} x {msg}")
         return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        rows = [
+            ("store", str(self.store)),
+            ("points", f"{self.spec.describe()} = {self.total}"),
+            ("this run", self._this_run()),
+            ("done, failed, missing", f"{self.done}, {self.failed}, {self.missing}"),
+        ]
+        rows += [
+            (f"failed ({n}x)", msg)
+            for msg, n in sorted(self.failures.items(), key=lambda kv: -kv[1])
+        ]
+        return html_table("Sweep result", rows)
 
 
 def _failures(status: np.ndarray, errors: np.ndarray) -> dict[str, int]:
@@ -462,7 +500,12 @@ def _is_lost(exc: BaseException) -> bool:
 
 # ============================================================================ reading
 def open_sweep(store: str | os.PathLike) -> Any:
-    """Load a sweep store as an ``xarray.Dataset`` (status decoded; strings as ``object``)."""
+    """Load a sweep store as an ``xarray.Dataset`` (status decoded; strings as ``object``).
+
+    One dimension per grid axis (or ``sample``), one variable per summary value plus ``status``,
+    ``error`` and ``wall_time``. A directory that is not a corrtherm store raises
+    :class:`~corrtherm.core.errors.SweepError`.
+    """
     import xarray as xr
 
     path = as_path(store, "store", SweepError)
@@ -483,12 +526,17 @@ def open_sweep(store: str | os.PathLike) -> Any:
         )
     for name in list(ds.data_vars):
         if ds[name].dtype.kind not in "fiub":
-            ds[name] = ds[name].astype(object)
-    return ds
+            ds[name] = ds[name].astype(object, keep_attrs=True)
+    params = tuple(n for n in ds.coords if n != "sample")
+    return annotate(ds, parameters=params)
 
 
 def sweep_summary(store: str | os.PathLike) -> dict[str, Any]:
-    """Counts of done/failed/missing points and failures grouped by message."""
+    """Counts of done/failed/missing points and failures grouped by message.
+
+    A dictionary ``{total, done, failed, missing, failures}`` read from the store, so it works
+    while a sweep is running or after it was interrupted.
+    """
     ds = open_sweep(store)
     s = ds["status"].values
     return {

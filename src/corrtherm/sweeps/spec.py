@@ -29,7 +29,10 @@ _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 
 @dataclass(frozen=True)
 class GridAxis:
-    """A grid axis ``NAME=START:STOP:NUM``: ``numpy.linspace(start, stop, num)``."""
+    """A grid axis ``NAME=START:STOP:NUM``: ``numpy.linspace(start, stop, num)``.
+
+    Both ends are included; a grid sweep evaluates the Cartesian product of its axes.
+    """
 
     name: str
     start: float
@@ -43,7 +46,11 @@ class GridAxis:
 
 @dataclass(frozen=True)
 class RandomAxis:
-    """A random axis ``NAME=LOW:HIGH``: uniform samples in [low, high)."""
+    """A random axis ``NAME=LOW:HIGH``: uniform samples in [low, high).
+
+    The samples are drawn from one generator seeded by the sweep's ``seed``, so they are a pure
+    function of the specification.
+    """
 
     name: str
     low: float
@@ -52,7 +59,11 @@ class RandomAxis:
 
 @dataclass(frozen=True)
 class SweepSpec:
-    """Which points a sweep evaluates: a grid (product of axes) or random samples."""
+    """Which points a sweep evaluates: a grid (product of axes) or random samples.
+
+    ``dims`` and ``shape`` are those of the store: one dimension per grid axis, or ``sample``
+    for random sweeps; :meth:`point_table` lists the parameter values in storage order.
+    """
 
     grid: tuple[GridAxis, ...] = ()
     random: tuple[RandomAxis, ...] = ()
@@ -133,7 +144,11 @@ def _finite(x: str, field_: str, what: str, text: str) -> float:
 
 
 def parse_grid(text: str) -> GridAxis:
-    """Parse ``NAME=START:STOP:NUM`` (NUM >= 1 points, endpoints included)."""
+    """Parse ``NAME=START:STOP:NUM`` (NUM >= 1 points, endpoints included).
+
+    Returns a :class:`GridAxis`; malformed text, non-finite numbers or a reserved name raise
+    :class:`~corrtherm.core.errors.SweepError`.
+    """
     m = re.fullmatch(r"\s*([^=\s]+)\s*=\s*([^:]*):([^:]*):([^:]*)\s*", str(text))
     if not m:
         raise SweepError(f"--grid: got {text!r}; expected NAME=START:STOP:NUM, e.g. g=0:1:11")
@@ -151,7 +166,11 @@ def parse_grid(text: str) -> GridAxis:
 
 
 def parse_random(text: str) -> RandomAxis:
-    """Parse ``NAME=LOW:HIGH`` (LOW < HIGH)."""
+    """Parse ``NAME=LOW:HIGH`` (LOW < HIGH).
+
+    Returns a :class:`RandomAxis`; malformed text or LOW >= HIGH raise
+    :class:`~corrtherm.core.errors.SweepError`.
+    """
     m = re.fullmatch(r"\s*([^=\s]+)\s*=\s*([^:]*):([^:]*)\s*", str(text))
     if not m:
         raise SweepError(f"--random: got {text!r}; expected NAME=LOW:HIGH, e.g. g=0:1")

@@ -11,7 +11,16 @@ Store layout (Zarr v3 directory, readable with ``xarray.open_zarr``; see :func:`
 - dimensions are the swept parameters (grid) or ``sample`` (random);
 - ``status`` (int8: 0 missing, 1 done, 2 failed), ``error`` (message of failed points),
   ``wall_time`` (seconds of the point function on its worker);
-- one variable per summary key: float64 for numbers, variable-length strings otherwise;
+- one variable per summary key: float64 for numbers, variable-length strings otherwise. For
+  scenario sweeps these are the keys of :func:`corrtherm.scenarios.summarize`: the change
+  X(t_final) - X(0) of the ledger (``DeltaU``, ``DeltaU_A``, ``DeltaU_B``, ``DeltaU_chi``,
+  ``DeltaE_A``, ``DeltaE_B``, ``DeltaN_A``, ``DeltaI_AB``), the heats ``Q_A``, ``Q_B`` (open),
+  the left side ``lhs_26`` and ``slack`` of inequality (26), the flow classifications
+  ``classification``, ``particle_flow``, ``energy_flow``, the diagnostics
+  ``residual_ledger``, ``residual_energy_balance``, ``n_steps``, ``n_rhs``, and ``kind``,
+  ``t_final``. Every variable and coordinate carries ``units`` and ``long_name`` from
+  :mod:`corrtherm.core.metadata` (docs/variables.md lists them); swept parameters are
+  coordinates with the units of the scenario's ``[parameters]``;
 - group attributes: ``scenario_text``, ``scenario_hash``, ``sweep_spec`` (JSON),
   ``point_function``, ``corrtherm_version``.
 
@@ -42,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import SweepError
+from ..core.metadata import lookup, parameter_meta
 from .spec import _NAME_RE, _RESERVED, SweepSpec
 
 STORE_FORMAT = 1
@@ -169,10 +179,15 @@ class _SweepStore:
                 "sweep_format": STORE_FORMAT,
                 "sweep_spec": json.dumps(self.spec.to_dict()),
                 "sweep_description": self.spec.describe(),
+                "comment": (
+                    "one value per point: its run's summary at t_final (Delta<X> = "
+                    "X(t_final) - X(0)); units as in corrtherm.core.metadata"
+                ),
                 **meta,
             }
             g = zarr.create_group(store, zarr_format=3, attributes=attrs)
             for name, (dims, vals) in self.spec.coords().items():
+                meta = lookup(name) if name == "sample" else parameter_meta(name)
                 a = g.create_array(
                     name,
                     shape=vals.shape,
@@ -180,6 +195,7 @@ class _SweepStore:
                     dtype=vals.dtype,
                     dimension_names=dims,
                     fill_value=0,
+                    attributes={"units": meta.units, "long_name": meta.long_name},
                 )
                 a[...] = vals
             self._new_array(
@@ -188,19 +204,13 @@ class _SweepStore:
                 "i1",
                 MISSING,
                 {
+                    **_var_attrs("status"),
                     "flag_values": [MISSING, DONE, FAILED],
                     "flag_meanings": STATUS_MEANINGS,
-                    "long_name": "point status",
                 },
             )
-            self._new_array(g, "error", str, "", {"long_name": "error message of failed points"})
-            self._new_array(
-                g,
-                "wall_time",
-                "f8",
-                np.nan,
-                {"units": "s", "long_name": "wall time of the point function on its worker"},
-            )
+            self._new_array(g, "error", str, "", _var_attrs("error"))
+            self._new_array(g, "wall_time", "f8", np.nan, _var_attrs("wall_time"))
             if self.path.exists():
                 if _store_exists(self.path):
                     return  # another sweep created it first: opening it reports "in use"
@@ -344,7 +354,9 @@ class _SweepStore:
                 f"summary value {name!r} = {value!r} of type {type(value).__name__}; "
                 "expected a number or a string"
             )
-        self._new_array(self.group, name, str if is_str else "f8", "" if is_str else np.nan, {})
+        self._new_array(
+            self.group, name, str if is_str else "f8", "" if is_str else np.nan, _var_attrs(name)
+        )
         self.kinds[name] = "str" if is_str else "float"
         self.mem[name] = (
             np.full(self.shape, "", dtype=object) if is_str else np.full(self.shape, np.nan)
@@ -452,6 +464,17 @@ class _SweepStore:
         with contextlib.suppress(Exception), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "consolidated metadata is not in the v3 spec"
             zarr.consolidate_metadata(self.zstore)
+
+
+def _var_attrs(name: str) -> dict[str, str]:
+    """units, long_name and comment of a store variable from the metadata registry."""
+    meta = lookup(name)
+    if meta is None:  # a key of a user's own point function
+        return {"long_name": f"{name} (returned by the point function)"}
+    attrs = {"units": meta.units, "long_name": meta.long_name}
+    if meta.comment:
+        attrs["comment"] = meta.comment
+    return attrs
 
 
 def _is_number(v: Any) -> bool:

@@ -1,0 +1,99 @@
+"""A run says what it assumed: the settings a scenario left to the schema's defaults."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from typer.testing import CliRunner
+
+from corrtherm.cli import app
+from corrtherm.scenarios import load_scenario, read_results, run_scenario, write_results
+from corrtherm.scenarios.defaults import assumed_defaults
+from corrtherm.scenarios.schema import ScenarioSpec
+
+MINIMAL = """
+[model]
+sites = { A0 = "qubit", B0 = "qubit" }
+H_A = "sz(A0)"
+H_B = "0.5 * sz(B0)"
+V = "0.2 * (sp(A0) * sm(B0) + h.c.)"
+
+[state]
+beta_A = 1.0
+beta_B = 2.0
+"""
+
+EXPLICIT = """
+[model]
+sites = { A0 = "qubit", B0 = "qubit" }
+H_A = "sz(A0)"
+H_B = "0.5 * sz(B0)"
+V = "0.2 * (sp(A0) * sm(B0) + h.c.)"
+
+[state]
+kind = "thermal"
+beta_A = 1.0
+beta_B = 2.0
+
+[dynamics]
+kind = "isolated"
+alpha_A = 0.5
+
+[time]
+t_final = 2.0
+n_points = 11
+"""
+
+
+def schema_default(path: str):
+    """The default of a dotted field path, read from the pydantic models themselves."""
+    model, value = ScenarioSpec, None
+    for part in path.split("."):
+        field = model.model_fields[part]
+        value = field.get_default(call_default_factory=True)
+        model = type(value)
+    return value
+
+
+def test_minimal_scenario_lists_the_defaults_it_runs_with():
+    spec = load_scenario(MINIMAL).spec
+    items = assumed_defaults(spec)
+    assert 'dynamics.kind = "isolated"' in items
+    assert "time.t_final = 1" in items and "time.n_points = 101" in items
+    assert 'state.kind = "thermal"' in items and "dynamics.alpha_A = 0.5" in items
+    # every reported value is the schema's own default (nothing hard-coded here)
+    for item in items:
+        path, value = item.split(" = ")
+        default = schema_default(path)
+        assert value == (json.dumps(default) if isinstance(default, str) else f"{default:g}")
+    # settings the scenario makes irrelevant are not reported
+    paths = {i.split(" = ")[0] for i in items}
+    assert not paths & {"state.c", "state.phase", "state.mu_A", "tolerances.rtol", "title"}
+    assert not any(p.startswith("analyses.") for p in paths)
+
+
+def test_explicit_scenario_assumes_nothing():
+    assert assumed_defaults(load_scenario(EXPLICIT).spec) == []
+
+
+def test_assumed_defaults_kept_in_results_and_printed(tmp_path):
+    ds = run_scenario(load_scenario(MINIMAL))
+    assert 'dynamics.kind = "isolated"' in ds.attrs["assumed_defaults"]
+    assert float(ds["time"][-1]) == 1.0 and ds.sizes["time"] == 101  # what was said is what ran
+    back = read_results(write_results(ds, tmp_path / "r.nc"))
+    assert back.attrs["assumed_defaults"] == ds.attrs["assumed_defaults"]
+    assert run_scenario(load_scenario(EXPLICIT)).attrs["assumed_defaults"] == ""
+
+    path = tmp_path / "mini.toml"
+    path.write_text(MINIMAL, encoding="utf-8")
+    r = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "out"), "--no-plots"])
+    assert r.exit_code == 0, r.output
+    block = r.stdout.split("defaults assumed (not set in the scenario):")[1]
+    assert re.search(r'\[dynamics\] kind = "isolated", alpha_A = 0.5', block)
+    assert "[time] t_final = 1, n_points = 101" in block
+    assert "isolated dynamics, t = 0 to 1 in 101 save times" in r.stdout
+
+    path.write_text(EXPLICIT, encoding="utf-8")
+    r = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "o2"), "--no-plots"])
+    assert r.exit_code == 0 and "defaults assumed" not in r.stdout
