@@ -426,7 +426,10 @@ app.command("plot-sweep", cls=NaturalHelp)(handled(plot_sweep_command))
 
 
 def main() -> None:
-    """Console-script entry point: the command inside the exception boundary."""
+    """Console-script entry point: the command inside the exception boundary.
+
+    Exits with the status of :func:`corrtherm.console.run_app` (0, 1, 2 or 130).
+    """
     sys.exit(run_app(app))
 
 

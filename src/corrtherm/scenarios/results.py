@@ -47,8 +47,8 @@ def write_results(ds: xr.Dataset, path: str | Path) -> Path:
 
     The file is written under a temporary name in the same directory and renamed at the end
     (:func:`corrtherm.scenarios.files.atomic_write`), so an interrupted run never leaves a
-    complete-looking file and a symlink at ``path`` is replaced, never written through. Read back with
-    :func:`read_results` (or ``xr.open_dataset``, which shows the split pairs).
+    complete-looking file and a symlink at ``path`` is replaced, never written through. Read
+    back with :func:`read_results` (or ``xr.open_dataset``, which shows the split pairs).
     """
     if not isinstance(ds, xr.Dataset):
         raise ScenarioError(f"ds: got {type(ds).__name__}; expected an xarray.Dataset of a run")
@@ -61,6 +61,7 @@ def write_results(ds: xr.Dataset, path: str | Path) -> Path:
         else:
             out[name] = var
     out.attrs = {k: _netcdf_attr(v) for k, v in ds.attrs.items()}
+    annotate(out)  # units, long_name (and the real/imaginary part) of every variable
     engine = netcdf_engine()
     return atomic_write(path, lambda tmp: out.to_netcdf(tmp, engine=engine))
 

@@ -275,6 +275,12 @@ def run_sweep(
 ) -> SweepResult:
     """Evaluate ``target`` at every point of a sweep on a dask cluster, resumably.
 
+    The local cluster starts worker processes that re-import the calling script: a script
+    must call ``run_sweep`` under ``if __name__ == "__main__":`` (checked; a clear
+    :class:`SweepError` otherwise). A ``scheduler`` must answer the Dask handshake within
+    ``CONNECT_TIMEOUT`` seconds; the memory of the whole grid is checked before anything is
+    allocated (:mod:`corrtherm.core.limits`).
+
     Parameters
     ----------
     target : a ``Scenario``, a scenario path/preset, or a picklable point function
@@ -293,12 +299,6 @@ def run_sweep(
     fingerprint : extra identity of a point function (e.g. a version string); changing it
         makes an existing store refuse the sweep.
     status : called with one-line progress messages ("starting 2 local Dask workers…").
-
-    The local cluster starts worker processes that re-import the calling script: a script
-    must call ``run_sweep`` under ``if __name__ == "__main__":`` (checked; a clear
-    :class:`SweepError` otherwise). A ``scheduler`` must answer the Dask handshake within
-    ``CONNECT_TIMEOUT`` seconds; the memory of the whole grid is checked before anything is
-    allocated (:mod:`corrtherm.core.limits`).
     """
     store = as_path(store, "store", SweepError)
     spec = make_spec(grid, random, samples, seed)
