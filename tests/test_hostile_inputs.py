@@ -524,3 +524,10 @@ def test_two_commands_into_one_output_directory_do_not_interleave(tmp_path):
         first.discard()
     assert not out.exists()  # created by the first, still empty: removed again
     assert invoke("run", "--out", out, "--no-plots").exit_code == 0
+
+
+@pytest.mark.parametrize("preset", sorted(ct.scenarios.list_presets()))
+def test_check_of_every_preset_succeeds(preset):
+    # found by the fuzzer: `check` of a [gaussian] preset crashed in the steady-state audit
+    r = invoke("check", preset)
+    assert r.exit_code == 0, r.output

@@ -109,19 +109,19 @@ def _report_held_back(caught: list[warnings.WarningMessage], buf: io.StringIO) -
 
 
 def _crash_log(exc: BaseException) -> Path | None:
-    """Write the traceback of an internal error to a log file; returns its path."""
-    name = f"corrtherm-crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
-    for folder in (Path(tempfile.gettempdir()), Path.cwd()):
-        path = folder / name
-        try:
-            with open(path, "x", encoding="utf-8") as fh:
-                fh.write(f"corrtherm {_package_version()} on Python {sys.version}\n")
-                fh.write(f"command: {' '.join(sys.argv)}\n\n")
-                fh.write("".join(traceback.format_exception(exc)))
-            return path
-        except OSError:
-            continue
-    return None
+    """Write the traceback of an internal error to a new log file in the temporary directory
+    (never into the user's working directory); returns its path, or None if that fails."""
+    try:
+        fd, name = tempfile.mkstemp(
+            prefix=f"corrtherm-crash-{time.strftime('%Y%m%d-%H%M%S')}-", suffix=".log"
+        )
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(f"corrtherm {_package_version()} on Python {sys.version}\n")
+            fh.write(f"command: {' '.join(sys.argv)}\n\n")
+            fh.write("".join(traceback.format_exception(exc)))
+        return Path(name)
+    except OSError:
+        return None
 
 
 def _package_version() -> str:
