@@ -28,14 +28,14 @@ class FreeModel(Report):
     single-particle matrix is h = [[h_A, t_AB], [t_AB^dag, h_B]] and H = sum_ij h_ij c_i^dag c_j
     (paper 2, Eq. 13 for free particles; paper 1's bipartite H = H_A + H_B + V).
 
+    Arrays are stored real when their imaginary part is exactly zero (the real code paths of the
+    solvers are about twice as fast), complex otherwise.
+
     Parameters
     ----------
     h_A, h_B : Hermitian single-particle matrices (L_A x L_A, L_B x L_B).
     t_AB : coupling block (L_A x L_B); ``None`` means uncoupled halves.
     statistics : "fermion" (canonical anticommutation) or "boson".
-
-    Arrays are stored real when their imaginary part is exactly zero (the real code paths of the
-    solvers are about twice as fast), complex otherwise.
     """
 
     h_A: Any

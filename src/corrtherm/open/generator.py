@@ -43,6 +43,7 @@ from ..core.errors import DynamicsError, ModelError
 from ..core.information import Entropies, _entropies, entropy_from_eigenvalues
 from ..core.model import Bipartite
 from ..core.states import _pt
+from ._guard import ProgressGuard
 from ._kernels import (
     BlockSpectrum,
     _add_antihermitian_part,
@@ -55,6 +56,8 @@ from ._kernels import (
 )
 
 __all__ = ["LocalGenerator"]
+
+_STIFF_HINT = "use smaller rates, a shorter time span, or method='exact' (d <= 48)"
 
 
 class LocalGenerator:
@@ -390,12 +393,16 @@ class LocalGenerator:
         n_steps = 0
         if t.size > 1:
             solver = solvers[method](f, t[0], y0, t[-1], rtol=rtol, atol=atol)
+            guard = ProgressGuard(t[0], t[-1], hint=_STIFF_HINT)
             i = 1
             while i < t.size:
                 msg = solver.step()
                 if solver.status == "failed":
-                    raise DynamicsError(f"ODE solver failed at t = {solver.t:.6g}: {msg}")
+                    raise DynamicsError(
+                        f"ODE solver failed at t = {solver.t:.6g}: {msg}{'; ' + _STIFF_HINT}"
+                    )
                 n_steps += 1
+                guard.check(solver.t, solver.step_size, solver.y)
                 sol = None
                 while i < t.size and t[i] <= solver.t:
                     if t[i] == solver.t:

@@ -79,8 +79,8 @@ def steady_state_audit(scen: Scenario) -> str:
     from .run import _bath_thermodynamics
 
     b = build_scenario(scen)
-    if b.kind != "open":
-        return ""
+    if b.kind != "open" or not hasattr(b, "bath_thermo"):
+        return ""  # isolated, or a free-particle ([gaussian]) model: no dense steady state
     th = _bath_thermodynamics(b)
     if not th:
         return "second-law audit: skipped (a bath without beta: give dynamics.bath_X.beta)"

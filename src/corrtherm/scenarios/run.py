@@ -100,6 +100,13 @@ def run_scenario(
     J_X_local, sigma_local, min_eigenvalue; attrs second_law, approach, positivity).
     """
     t0 = time.perf_counter()
+    from .load import Scenario  # load imports build, which imports this module's siblings
+
+    if not isinstance(scenario, Scenario):
+        raise ScenarioError(
+            f"scenario: got {type(scenario).__name__}; expected a corrtherm.Scenario "
+            "(from load_scenario)"
+        )
     b = build_scenario(scenario)
     spec = scenario.spec
     try:
@@ -173,6 +180,11 @@ def summarize(ds: xr.Dataset) -> dict[str, float | str]:
     n_rhs, wall_time_s; with entropy production min_sigma, Sigma (final), second_law (and
     second_law_local for local baths), min_eigenvalue and positivity.
     """
+
+    if not isinstance(ds, xr.Dataset) or "time" not in ds.dims or ds.sizes["time"] < 1:
+        raise ScenarioError(
+            f"ds: got {type(ds).__name__}; expected the trajectory Dataset of a run"
+        )
 
     def delta(name: str) -> float:
         if name not in ds:

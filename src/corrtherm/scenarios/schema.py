@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..open.evolution import EXACT_AUTO_MAX_D, EXACT_MAX_D
+from ._messages import format_validation_error
 from .expressions import _RESERVED, MAX_DIMENSION
 from .gaussian_schema import GaussianModelSpec
 
@@ -26,7 +27,8 @@ _OPERATOR = {"syntax": "operator expression"}
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: TOML `g = true` is not the number 1, and `n_points = 10.5` is not an integer
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class SiteKind(_Strict):
@@ -351,13 +353,6 @@ class ScenarioSpec(_Strict):
 
 
 def _pydantic_message(exc: ValidationError) -> str:
-    errs = exc.errors()
-    e = errs[0]
-    loc = ".".join(str(p) for p in e["loc"] if not str(p).startswith(("function-", "union[")))
-    # pydantic reports one error per union branch; the str branch is the least helpful
-    loc = re.sub(r"\.(str|float|SiteKind|int)$", "", loc)
-    msg = re.sub(r"^(Value|Assertion) error, ", "", e["msg"])
-    if e["type"] == "extra_forbidden":
-        msg = "unknown field"
-    more = f" (and {len(errs) - 1} more problems)" if len(errs) > 1 else ""
-    return f"{loc or 'scenario'}: {msg}{more}"
+    # every problem, union branches merged, unknown keys with the closest allowed key
+    roots = {m.__name__: m for m in (ScenarioSpec, SiteKind, BathSpec, StateSpec)}
+    return format_validation_error(exc, roots.get(exc.title, ScenarioSpec))
