@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -57,12 +58,10 @@ def test_default_run_writes_results_plots_and_summary(tmp_path):
     r = invoke("run", "--out", out)
     assert r.exit_code == 0, r.output
     assert "ΔU_χ" in r.stdout and "paper1-two-qubits" in r.stdout
-    assert {p.name for p in out.iterdir()} == {
-        "results.nc",
-        "energy.png",
-        "currents.png",
-        "information.png",
-    }
+    written = {"results.nc", "energy.png", "currents.png", "information.png"}
+    assert {p.name for p in out.iterdir()} == {*written, ".corrtherm-manifest.json"}
+    manifest = json.loads((out / ".corrtherm-manifest.json").read_text())
+    assert manifest == {"files": sorted(written), "complete": True}
     ds = read_results(out / "results.nc")
     g, c = 0.2, 0.05  # preset values; Eq. 17 at t_final
     x, y = 0.5 * 1.0, 1.0 * 0.5

@@ -121,7 +121,8 @@ def test_every_schema_field_is_documented_in_the_reference():
 def test_every_schema_field_is_in_the_template():
     tpl = scenario_template_toml()
     tables = {"": tpl.split("\n[", 1)[0]}
-    for block in re.split(r"^\[", tpl, flags=re.M)[1:]:
+    # tables may be commented out ("# [gaussian]": the alternative to [model])
+    for block in re.split(r"^(?:# )?\[(?=[\w.]+\]$)", tpl, flags=re.M)[1:]:
         name, _, body = block.partition("]")
         tables[name] = body
     for table, key, _ in schema_fields():
@@ -201,6 +202,7 @@ PUBLIC_NAMESPACES = [
     "corrtherm.isolated",
     "corrtherm.isolated.models",
     "corrtherm.isolated.extremal",
+    "corrtherm.gaussian",
     "corrtherm.scenarios",
     "corrtherm.scenarios.reference",
     "corrtherm.sweeps",
@@ -216,6 +218,7 @@ PAPER_MODULES = (
     "corrtherm.core.trajectory",
     "corrtherm.open.",
     "corrtherm.isolated.",
+    "corrtherm.gaussian.",
 )
 
 

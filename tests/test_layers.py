@@ -2,7 +2,7 @@
 every name of corrtherm 0.1's public API is still importable from where it was.
 
 Layers (docs/architecture.md): core <- open, isolated (siblings) <- gaussian <- scenarios
-<- sweeps <- plotting <- reproduce <- cli. ``corrtherm/__init__.py`` and ``_compat.py`` sit on
+<- sweeps <- plotting <- reproduce <- console <- cli. ``corrtherm/__init__.py`` and ``_compat.py`` sit on
 top of everything. The import graph is read from the source with :mod:`ast`, so an import hidden
 inside a function or under ``TYPE_CHECKING`` counts too.
 """
@@ -28,7 +28,8 @@ LAYER = {
     "sweeps": 4,
     "plotting": 5,
     "reproduce": 6,
-    "cli": 7,
+    "console": 7,
+    "cli": 8,
 }
 TOP = {"__init__", "_compat"}
 MAX_LINES = 600

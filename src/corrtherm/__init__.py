@@ -16,6 +16,8 @@ Layers (each imports only from the ones above it in this list):
   :func:`steady_state`, :func:`check_conditions`, :func:`invariant_correlation_subspace`.
 - ``corrtherm.isolated`` — paper 2: :func:`evolve_isolated`, :func:`flow_report`,
   inequality (26), model builders (``corrtherm.models``), extremal SDPs.
+- ``corrtherm.gaussian`` — free particles (fermions or bosons) from their L x L correlation
+  matrices: the same ledger and flows for reservoirs of hundreds of modes, exact leads.
 - ``corrtherm.scenarios`` — TOML scenario files: :func:`load_scenario`, :func:`run_scenario`,
   :func:`summarize`, NetCDF results.
 - ``corrtherm.sweeps`` — parameter sweeps on Dask: :func:`run_sweep`, :func:`open_sweep`.
@@ -28,7 +30,7 @@ Start with ``corrtherm.Bipartite``, ``corrtherm.gibbs_state``, ``corrtherm.energ
 
 from importlib.metadata import PackageNotFoundError, version  # noqa: F401 (0.1 exported these)
 
-from . import core, isolated, open, scenarios, sweeps  # noqa: F401 (subpackages as attributes)
+from . import core, gaussian, isolated, open, scenarios, sweeps  # noqa: F401 (subpackages as attributes)
 
 # the core layer: operators, model, states, information, energy ledger
 from .core import (
@@ -41,6 +43,7 @@ from .core import (
     FlowError,
     MissingDependencyError,
     ModelError,
+    ResourceError,
     ScenarioError,
     StateError,
     SweepError,
@@ -187,6 +190,7 @@ __all__ = [
     "MissingDependencyError",
     "ModelError",
     "RedfieldBath",
+    "ResourceError",
     "Scenario",
     "ScenarioError",
     "StateError",

@@ -1,21 +1,29 @@
 """The ``corrtherm`` command: run scenarios, list/show presets, check conditions, reproduce papers.
 
-Every :class:`~corrtherm.core.errors.CorrthermError` (bad scenario, bad parameter, existing output
-directory, ...) becomes exit status 2 with one line on stderr and no traceback.
+Every command runs inside the exception boundary of :mod:`corrtherm.console`: a user error
+(:class:`~corrtherm.core.errors.CorrthermError`, OS error, out of memory) is one line on stderr
+and exit status 2, Ctrl-C exits 130, and a bug exits 1 with the traceback in a log file.
 """
 
 from __future__ import annotations
 
-import functools
+import os
 import sys
 import warnings
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from .core.errors import CorrthermError, ScenarioError
+from .console import (
+    MemoryLimit,
+    NaturalHelp,
+    NaturalHelpGroup,
+    handled,
+    run_app,
+    set_memory_limit,
+)
+from .core.errors import ScenarioError
 
 __all__ = ["app", "main"]
 
@@ -26,26 +34,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=NaturalHelpGroup,
 )
-
-
-def _fail(msg: str) -> typer.Exit:
-    # exactly one line, so that shell scripts and humans both see what went wrong
-    typer.echo(f"error: {' '.join(str(msg).split())}", err=True)
-    return typer.Exit(code=2)
-
-
-def _handled(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn package errors into exit status 2 with a one-line message."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except CorrthermError as exc:
-            raise _fail(str(exc)) from None
-
-    return wrapper
 
 
 def _version(value: bool) -> None:
@@ -70,49 +60,59 @@ def _root(
 
 def _load(scenario: str | None):
     from .scenarios import DEFAULT_PRESET, list_presets, load_preset, load_scenario
+    from .scenarios.expressions import _suggest
+    from .scenarios.load import _is_path
 
     if scenario is None:
         return load_preset(DEFAULT_PRESET)
-    if not Path(scenario).exists() and scenario in list_presets():
-        return load_preset(scenario)
-    if not Path(scenario).exists():
+    if not _is_path(scenario):
+        names = list_presets()
+        if scenario in names:
+            return load_preset(scenario)
+        if scenario.endswith(".toml") or "/" in scenario or os.sep in scenario:
+            raise ScenarioError(f"{scenario}: scenario file not found")
         raise ScenarioError(
-            f"{scenario}: no such scenario file or preset (see `corrtherm presets`)"
+            f"{scenario}: no such scenario file or preset{_suggest(scenario, list(names))} "
+            f"(presets: {', '.join(names)})"
         )
     return load_scenario(Path(scenario))
 
 
-def _prepare_outdir(out: Path, force: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise ScenarioError(f"--out {out}: exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise ScenarioError(
-            f"--out {out}: directory exists and is not empty; use --force to "
-            "overwrite it or choose another --out"
-        )
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ScenarioError(f"--out {out}: cannot create directory ({exc})") from None
+def _prepare_outdir(out: Path, force: bool, outputs: tuple[str, ...] | None = None):
+    """The checked output directory (see :class:`corrtherm.scenarios.files.OutputDir`)."""
+    from .scenarios.files import RUN_OUTPUTS, OutputDir
+
+    return OutputDir(out, force, RUN_OUTPUTS if outputs is None else outputs)
 
 
-@app.command()
-@_handled
+@app.command(cls=NaturalHelp)
+@handled
 def run(
     scenario: Annotated[
         str | None,
-        typer.Argument(help="Scenario .toml file or preset name (default: paper1-two-qubits)."),
+        typer.Argument(
+            help="Scenario .toml file or preset name (default: paper1-two-qubits).",
+            metavar="SCENARIO",
+        ),
     ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
-            "--out", "-o", help="Output directory (default: ./corrtherm-<scenario name>)."
+            "--out",
+            "-o",
+            metavar="DIR",
+            help="Output directory (default: ./corrtherm-<scenario name>).",
         ),
     ] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Write into an existing, non-empty output directory.")
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace the results of an earlier run in --out (only files corrtherm wrote).",
+        ),
     ] = False,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG plots.")] = True,
+    memory_limit: MemoryLimit = None,
 ) -> None:
     """Run a scenario; write results.nc, PNG plots and print a summary.
 
@@ -122,24 +122,32 @@ def run(
     from .scenarios import run_scenario, write_results
     from .scenarios.summary import summary_text
 
+    set_memory_limit(memory_limit)
     scen = _load(scenario)
     out = Path(f"corrtherm-{scen.name}") if out is None else out
-    _prepare_outdir(out, force)
-    typer.echo(f"scenario {scen.name} ({scen.spec.title or scen.source})")
-    typer.echo(f"  sha256 {scen.sha256[:16]}…")
-    # a progress bar only helps a human watching a terminal; logs and pipes stay clean
-    with warnings.catch_warnings():
-        # the second-law and positivity verdicts are printed in the summary below
-        warnings.filterwarnings(
-            "ignore",
-            message=r"(entropy production sigma|rho\(t\) positivity)",
-            category=RuntimeWarning,
-        )
-        ds = run_scenario(scen, progress=sys.stdout.isatty())
-    made = []
-    if plots and scen.spec.analyses.plots:
-        made = plot_run(ds, out)
-    path = write_results(ds, out / "results.nc")
+    outdir = _prepare_outdir(out, force)
+    try:
+        typer.echo(f"scenario {scen.name} ({scen.spec.title or scen.source})")
+        typer.echo(f"  sha256 {scen.sha256[:16]}…")
+        # a progress bar only helps a human watching a terminal; logs and pipes stay clean
+        with warnings.catch_warnings():
+            # the second-law and positivity verdicts are printed in the summary below
+            warnings.filterwarnings(
+                "ignore",
+                message=r"(entropy production sigma|rho\(t\) positivity)",
+                category=RuntimeWarning,
+            )
+            ds = run_scenario(scen, progress=sys.stdout.isatty())
+        # the run succeeded: now (and only now) the earlier run's files make way
+        outdir.begin()
+        made = []
+        if plots and scen.spec.analyses.plots:
+            made = plot_run(ds, out)
+        path = write_results(ds, out / "results.nc")
+        outdir.finish([path, *made])
+    except BaseException:
+        outdir.discard()
+        raise
     typer.echo(summary_text(ds))
     typer.echo(
         f"wrote {path}"
@@ -147,8 +155,8 @@ def run(
     )
 
 
-@app.command()
-@_handled
+@app.command(cls=NaturalHelp)
+@handled
 def presets() -> None:
     """List the built-in scenarios."""
     from .scenarios import DEFAULT_PRESET, list_presets
@@ -160,11 +168,12 @@ def presets() -> None:
         typer.echo(f"{name:<{w}}  {title}{mark}")
 
 
-@app.command()
-@_handled
+@app.command(cls=NaturalHelp)
+@handled
 def show(
     preset: Annotated[
-        str | None, typer.Argument(help="Preset name (see `corrtherm presets`).")
+        str | None,
+        typer.Argument(help="Preset name (see `corrtherm presets`).", metavar="PRESET"),
     ] = None,
     template: Annotated[
         bool,
@@ -201,10 +210,13 @@ def show(
         typer.echo(preset_text(preset), nl=False)
 
 
-@app.command()
-@_handled
+@app.command(cls=NaturalHelp)
+@handled
 def check(
-    scenario: Annotated[str, typer.Argument(help="Scenario .toml file or preset name.")],
+    scenario: Annotated[
+        str, typer.Argument(help="Scenario .toml file or preset name.", metavar="SCENARIO")
+    ],
+    memory_limit: MemoryLimit = None,
 ) -> None:
     """Check the papers' conditions for a scenario's model without running dynamics; for open
     dynamics also audit the steady state's entropy production (second law)."""
@@ -212,10 +224,16 @@ def check(
     from .scenarios import build_scenario, check_scenario
     from .scenarios.checks import steady_state_audit
 
+    set_memory_limit(memory_limit)
     scen = _load(scenario)
     b = build_scenario(scen)
     rows = check_scenario(scen)
-    typer.echo(f"scenario {scen.name}: dims (d_A, d_B) = {b.model.dims}, dynamics {b.kind}")
+    size = (
+        f"modes (L_A, L_B) = {b.model.modes}"
+        if scen.spec.gaussian is not None
+        else f"dims (d_A, d_B) = {b.model.dims}"
+    )
+    typer.echo(f"scenario {scen.name}: {size}, dynamics {b.kind}")
     typer.echo(
         table(
             [
@@ -239,12 +257,15 @@ def check(
         typer.echo(f"  {audit}")
 
 
-@app.command()
-@_handled
+@app.command(cls=NaturalHelp)
+@handled
 def compare(
-    scenario: Annotated[str, typer.Argument(help="Scenario .toml file or preset name.")],
+    scenario: Annotated[
+        str, typer.Argument(help="Scenario .toml file or preset name.", metavar="SCENARIO")
+    ],
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Also write the table as NetCDF here.")
+        Path | None,
+        typer.Option("--out", "-o", metavar="FILE.nc", help="Also write the table as NetCDF here."),
     ] = None,
 ) -> None:
     """Run a scenario's model under the local, global and Redfield approaches side by side:
@@ -262,20 +283,31 @@ def compare(
         typer.echo(f"wrote {path}")
 
 
-@app.command()
-@_handled
+_REPRODUCE_OUTPUTS = ("paper1.png", "paper2.png", "reproduce.csv", "reproduce.md")
+
+
+@app.command(cls=NaturalHelp)
+@handled
 def reproduce(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path(
-        "corrtherm-reproduce"
-    ),
-    force: Annotated[bool, typer.Option("--force", help="Overwrite a non-empty --out.")] = False,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", metavar="DIR", help="Output directory.")
+    ] = Path("corrtherm-reproduce"),
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the files of an earlier reproduce in --out.")
+    ] = False,
 ) -> None:
     """Regenerate the papers' worked examples: plots and a table against closed forms."""
     from .reproduce import format_table
     from .reproduce import reproduce as _reproduce
 
-    _prepare_outdir(out, force)
-    rows = _reproduce(out, progress=sys.stdout.isatty())
+    outdir = _prepare_outdir(out, force, _REPRODUCE_OUTPUTS)
+    try:
+        outdir.begin()
+        rows = _reproduce(out, progress=sys.stdout.isatty())
+        outdir.finish(_REPRODUCE_OUTPUTS)
+    except BaseException:
+        outdir.discard()
+        raise
     typer.echo(format_table(rows), nl=False)
     typer.echo(f"wrote {out}/paper1.png, {out}/paper2.png, {out}/reproduce.csv, {out}/reproduce.md")
     if any(r["ok"] == "NO" for r in rows):
@@ -284,41 +316,61 @@ def reproduce(
 
 
 def sweep_command(
-    scenario: Annotated[str, typer.Argument(help="Scenario TOML file or preset name.")],
+    scenario: Annotated[
+        str, typer.Argument(help="Scenario TOML file or preset name.", metavar="SCENARIO")
+    ],
     store: Annotated[
         Path,
         typer.Option(
-            "--store", help="Zarr store directory (DIR.zarr); an existing store is resumed."
+            "--store",
+            metavar="DIR.zarr",
+            help="Zarr store directory; an existing store is resumed.",
         ),
     ],
     grid: Annotated[
         list[str] | None,
-        typer.Option("--grid", help="Grid axis NAME=START:STOP:NUM (repeat for more axes)."),
+        typer.Option(
+            "--grid",
+            metavar="NAME=START:STOP:NUM",
+            help="Grid axis (repeat for more axes), e.g. g=0:1:11.",
+        ),
     ] = None,
     random: Annotated[
         list[str] | None,
-        typer.Option("--random", help="Random axis NAME=LOW:HIGH (repeat); needs --samples."),
+        typer.Option(
+            "--random", metavar="NAME=LOW:HIGH", help="Random axis (repeat); needs --samples."
+        ),
     ] = None,
-    samples: Annotated[int | None, typer.Option(help="Number of random samples.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the random samples.")] = 0,
+    samples: Annotated[
+        int | None, typer.Option(metavar="N", help="Number of random samples.")
+    ] = None,
+    seed: Annotated[int, typer.Option(metavar="N", help="Seed of the random samples.")] = 0,
     scheduler: Annotated[
         str | None,
-        typer.Option(help="Address of a running dask scheduler (default: a local cluster)."),
+        typer.Option(
+            metavar="ADDRESS",
+            help="Address of a running dask scheduler, e.g. tcp://host:8786 (default: a "
+            "local cluster).",
+        ),
     ] = None,
     workers: Annotated[
         int | None,
-        typer.Option(help="Worker processes of the local cluster (default: number of cores)."),
+        typer.Option(
+            metavar="N", help="Worker processes of the local cluster (default: number of cores)."
+        ),
     ] = None,
     batch_size: Annotated[
-        int | None, typer.Option(help="Points per dask task (default: automatic).")
+        int | None, typer.Option(metavar="N", help="Points per dask task (default: automatic).")
     ] = None,
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Also recompute points that failed before.")
     ] = False,
+    memory_limit: MemoryLimit = None,
 ) -> None:
     """Evaluate a scenario over a parameter grid or random samples on dask; resumable."""
     from .sweeps import run_sweep
 
+    set_memory_limit(memory_limit)
     try:
         res = run_sweep(
             scenario,
@@ -331,6 +383,7 @@ def sweep_command(
             workers=workers,
             batch_size=batch_size,
             retry_failed=retry_failed,
+            status=typer.echo,
         )
     except KeyboardInterrupt:
         typer.echo(
@@ -342,28 +395,42 @@ def sweep_command(
 
 
 def plot_sweep_command(
-    store: Annotated[Path, typer.Argument(help="Sweep store (DIR.zarr).")],
-    var: Annotated[str | None, typer.Option(help="Summary variable to draw.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Output image (default: STORE.png).")] = None,
+    store: Annotated[Path, typer.Argument(help="Sweep store (DIR.zarr).", metavar="STORE")],
+    var: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Summary variable to draw.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(metavar="FILE.png", help="Output image (default: STORE.png).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing output image.")
+    ] = False,
 ) -> None:
     """Draw a 1-D curve or 2-D phase map of a sweep, marking anomalous and failed points."""
     from .plotting import plot_sweep
 
     out = out if out is not None else store.with_suffix(".png")
+    # like `run` with an existing --out: an existing image is kept unless --force
+    if (out.exists() or out.is_symlink()) and not force:
+        raise ScenarioError(
+            f"--out {out}: exists; use --force to replace it or choose another --out"
+        )
+    if out.is_dir() and not out.is_symlink():
+        raise ScenarioError(f"--out {out}: is a directory; expected an image file name")
     plot_sweep(store, var=var, out=out)
     typer.echo(f"wrote {out}")
 
 
-app.command("sweep")(_handled(sweep_command))
-app.command("plot-sweep")(_handled(plot_sweep_command))
+app.command("sweep", cls=NaturalHelp)(handled(sweep_command))
+app.command("plot-sweep", cls=NaturalHelp)(handled(plot_sweep_command))
 
 
 def main() -> None:
-    """Console-script entry point.
+    """Console-script entry point: the command inside the exception boundary.
 
-    Runs the typer app ``app``; ``corrtherm --help`` lists the commands.
+    Exits with the status of :func:`corrtherm.console.run_app` (0, 1, 2 or 130).
     """
-    app()
+    sys.exit(run_app(app))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,6 +19,7 @@ from matplotlib.patches import Patch
 
 from .core.errors import SweepError
 from .core.metadata import UNIT_SYMBOLS, UNITS_NOTE, axis_label, label, lookup
+from .scenarios.files import as_path, atomic_write
 from .sweeps.driver import open_sweep
 from .sweeps.store import DONE, FAILED
 
@@ -39,8 +40,12 @@ _MARKERS_PER_CURVE = 8
 
 
 def _save(fig: Figure, path: Path) -> Path:
-    fig.savefig(path, dpi=_DPI)
-    return path
+    return _write_png(fig, path)
+
+
+def _write_png(fig: Any, path: str | os.PathLike, dpi: int = _DPI) -> Path:
+    # like results files: a temporary name, then a rename (never through a symlink)
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
 
 
 def _figure(height: float, rows: int = 1) -> tuple[Figure, list]:
@@ -247,6 +252,10 @@ def plot_sweep(
     :mod:`corrtherm.core.metadata` (ΔN_A, not DeltaN_A). Returns the figure (saved to ``out``
     when given).
     """
+    if out is not None:
+        out = as_path(out, "out", SweepError)
+    if var is not None and not isinstance(var, str):
+        raise SweepError(f"--var: got {type(var).__name__}; expected a variable name")
     ds = open_sweep(store)
     nums = _numeric_vars(ds) + ["wall_time"]
     if var is None:  # the first physically meaningful variable that has values
@@ -295,7 +304,7 @@ def plot_sweep(
         )
     ax.set_title(title, fontsize="medium")
     if out is not None:
-        fig.savefig(out, dpi=_DPI)
+        _write_png(fig, out)
     return fig
 
 

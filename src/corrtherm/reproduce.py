@@ -28,6 +28,7 @@ from .core.metadata import axis_label
 from .core.states import positivity_interval
 from .plotting import _AB, _caption, _curves
 from .scenarios import load_preset, run_scenario, summarize
+from .scenarios.files import atomic_write
 
 __all__ = ["paper1_closed_form", "paper1_c_interval", "paper2_delta_N", "reproduce", "format_table"]
 
@@ -182,12 +183,17 @@ def reproduce(outdir: str | Path | None = None, progress: bool = False) -> list[
         out.mkdir(parents=True, exist_ok=True)
         _plot_paper1(ds1, cf, prod, X, exact, printed, out / "paper1.png")
         _plot_paper2(runs, out / "paper2.png")
-        with open(out / "reproduce.csv", "w", newline="", encoding="utf-8") as fh:
-            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
-        (out / "reproduce.md").write_text(format_table(rows, markdown=True), encoding="utf-8")
+        atomic_write(out / "reproduce.csv", lambda tmp: _write_csv(tmp, rows))
+        md = format_table(rows, markdown=True)
+        atomic_write(out / "reproduce.md", lambda tmp: tmp.write_text(md, encoding="utf-8"))
     return rows
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
 
 
 def _plot_paper1(ds, cf, prod, X, exact, printed, path: Path) -> None:
@@ -224,7 +230,7 @@ def _plot_paper1(ds, cf, prod, X, exact, printed, path: Path) -> None:
     ax2.set_xlabel("c")
     ax2.set_title("admissible correlation strength")
     ax2.legend(fontsize="small")
-    fig.savefig(path, dpi=120)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
 
 
 def _plot_paper2(runs: dict, path: Path) -> None:
@@ -248,7 +254,7 @@ def _plot_paper2(runs: dict, path: Path) -> None:
     ax2.set_ylabel("information / nat")
     ax2.set_title("inequality (26) at β_A = β_B = β:\n−β(μ_A−μ_B)ΔN_A ≥ ΔI(A:B)", fontsize="medium")
     ax2.legend(loc="upper left", fontsize="small")
-    fig.savefig(path, dpi=120)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
 
 
 def format_table(rows: list[dict[str, Any]], markdown: bool = False) -> str:

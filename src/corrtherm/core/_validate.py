@@ -6,6 +6,8 @@ they are converted here once, so the numerical core only ever sees ndarrays.
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -21,16 +23,37 @@ STATE_TOL = 1e-8
 def to_array(x: Any, name: str) -> np.ndarray:
     """Convert ``x`` (ndarray, nested list, scipy sparse, or ``qutip.Qobj``) to a complex ndarray.
 
-    Raises :class:`ModelError` naming ``name`` if the entries are not finite numbers.
+    Raises :class:`ModelError` naming ``name`` if the entries are not finite numbers: ``None``,
+    strings and booleans are refused (NumPy would read ``None`` as NaN, ``"3"`` as 3 and
+    ``True`` as 1).
     """
+    if x is None:
+        raise ModelError(f"{name}: got None; expected a numeric array")
     if hasattr(x, "full") and type(x).__name__ == "Qobj":
         x = x.full()
     elif hasattr(x, "toarray") and callable(x.toarray):
         x = x.toarray()
     try:
-        arr = np.asarray(x, dtype=complex)
-    except (TypeError, ValueError) as exc:
-        raise ModelError(f"{name}: cannot be read as a numeric array ({exc})") from None
+        raw = np.asarray(x)
+        if raw.dtype.kind == "b":
+            raise ModelError(f"{name}: got booleans; expected a numeric array (not True/False)")
+        if raw.dtype.kind not in "iufc":
+            # strings or objects (None entries, nested non-numbers): refused, not coerced
+            if raw.dtype.kind != "O" or not all(
+                isinstance(v, numbers.Number) and not isinstance(v, bool | np.bool_)
+                for v in raw.ravel()
+            ):
+                what = "text" if raw.dtype.kind in "SU" else raw.dtype.name
+                raise ModelError(
+                    f"{name}: cannot be read as a numeric array (got {what} entries; "
+                    "expected numbers)"
+                )
+        arr = np.asarray(raw, dtype=complex)
+    except (TypeError, ValueError, OverflowError) as exc:
+        if isinstance(exc, ModelError):
+            raise
+        msg = " ".join(str(exc).split())
+        raise ModelError(f"{name}: cannot be read as a numeric array ({msg})") from None
     if not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ModelError(f"{name}: contains {bad} NaN or infinite entries; expected finite numbers")
@@ -43,14 +66,80 @@ def finite_real(
     error: type[Exception] = ModelError,
     expected: str = "a finite real number",
 ) -> float:
-    """Return ``value`` as a float, or raise ``error`` naming ``name``, the value and ``expected``."""
+    """Return ``value`` as a float, or raise ``error`` naming ``name``, the value and ``expected``.
+
+    Only real numbers are accepted (int, float, NumPy scalars, 0-d real arrays): a bool, a
+    string such as ``"3"`` or a complex number is refused rather than converted.
+    """
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if not is_real_number(value):
+        raise error(f"{name}: got {describe_value(value)}; expected {expected}")
     try:
         v = float(value)
-    except (TypeError, ValueError):
-        raise error(f"{name}: got {value!r}; expected {expected}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise error(f"{name}: got {describe_value(value)}; expected {expected}") from None
     if not np.isfinite(v):
-        raise error(f"{name}: got {value!r}; expected {expected}")
+        raise error(f"{name}: got {describe_value(value)}; expected {expected}")
     return v
+
+
+def describe_value(value: Any, limit: int = 60) -> str:
+    """A short one-line rendering of a user's value for error messages (arrays by shape)."""
+    if isinstance(value, np.ndarray):
+        if value.ndim == 0:
+            return repr(value[()])
+        return f"an array of shape {value.shape}"
+    if isinstance(value, list | tuple) and len(repr(value)) > limit:
+        return f"a {type(value).__name__} of length {len(value)}"
+    text = " ".join(repr(value).split())
+    if type(value).__repr__ is object.__repr__:
+        return f"a {type(value).__name__} object"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def is_real_number(value: Any) -> bool:
+    """True for real numbers (int, float, NumPy real scalars), False for bool, str, complex."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+
+
+def tolerance(
+    value: Any, name: str = "tol", error: type[Exception] = ModelError, upper: float = 1.0
+) -> float:
+    """A tolerance: a finite real number with 0 <= value < ``upper``."""
+    t = finite_real(value, name, error, f"a tolerance 0 <= {name} < {upper:g}")
+    if not 0 <= t < upper:
+        raise error(
+            f"{name}: got {describe_value(value)}; expected a tolerance 0 <= {name} < {upper:g}"
+        )
+    return t
+
+
+def positive_int(
+    value: Any,
+    name: str,
+    error: type[Exception] = ModelError,
+    minimum: int = 1,
+    expected: str | None = None,
+) -> int:
+    """Return ``value`` as an int >= ``minimum`` (integral floats such as 3.0 are accepted);
+    a bool, a string, a fraction such as 2.5 or NaN raises ``error`` naming ``name``."""
+    what = expected or f"an integer >= {minimum}"
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if not is_real_number(value):
+        raise error(f"{name}: got {describe_value(value)}; expected {what}")
+    try:
+        f = float(value)
+        ok = math.isfinite(f) and f == int(value)
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise error(f"{name}: got {describe_value(value)}; expected {what}")
+    n = int(value)
+    if n < minimum:
+        raise error(f"{name}: got {describe_value(value)}; expected {what}")
+    return n
 
 
 def square(x: Any, name: str, dim: int | None = None) -> np.ndarray:
@@ -58,6 +147,8 @@ def square(x: Any, name: str, dim: int | None = None) -> np.ndarray:
     arr = to_array(x, name)
     if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
         raise ModelError(f"{name}: has shape {arr.shape}; expected a square matrix")
+    if arr.shape[0] == 0:
+        raise ModelError(f"{name}: has shape {arr.shape}; expected a non-empty square matrix")
     if dim is not None and arr.shape[0] != dim:
         raise ModelError(f"{name}: has shape {arr.shape}; expected ({dim}, {dim})")
     return arr
@@ -80,13 +171,15 @@ def check_dims(dims: Any, d: int | None = None, name: str = "dims") -> tuple[int
     """Validate a bipartite ``dims`` pair (d_A, d_B), optionally against a total dimension."""
     try:
         dA, dB = (int(v) for v in dims)
-        ok = all(float(v) == int(v) for v in dims)
-    except (TypeError, ValueError):
+        ok = all(is_real_number(v) and float(v) == int(v) for v in dims)
+    except (TypeError, ValueError, OverflowError):
         raise ModelError(
-            f"{name}: got {dims!r}; expected a pair of positive integers (d_A, d_B)"
+            f"{name}: got {describe_value(dims)}; expected a pair of positive integers (d_A, d_B)"
         ) from None
     if not ok or dA < 1 or dB < 1:
-        raise ModelError(f"{name}: got {dims!r}; expected a pair of positive integers (d_A, d_B)")
+        raise ModelError(
+            f"{name}: got {describe_value(dims)}; expected a pair of positive integers (d_A, d_B)"
+        )
     if d is not None and dA * dB != d:
         raise ModelError(
             f"{name}: d_A * d_B = {dA} * {dB} = {dA * dB} does not match the matrix dimension {d}"
@@ -107,8 +200,11 @@ def density_matrix(
     ``eigvalsh``: the eigenvalue routine for the positivity check (default numpy's; large
     callers pass a block-wise one).
     """
+    tol = tolerance(tol, "tol", StateError)
+    if dim is not None:
+        dim = positive_int(dim, "dim", StateError)
     arr = to_array(rho, name)
-    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] == 0:
         raise StateError(f"{name}: has shape {arr.shape}; expected a square density matrix")
     if dim is not None and arr.shape[0] != dim:
         raise StateError(f"{name}: has shape {arr.shape}; expected ({dim}, {dim})")

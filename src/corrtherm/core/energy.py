@@ -9,6 +9,7 @@ import numpy as np
 
 from ._report import Report
 from ._validate import density_matrix, finite_real
+from .errors import ModelError
 from .model import Bipartite
 from .states import _pt
 
@@ -95,10 +96,16 @@ def effective_hamiltonians(
     with alpha_A + alpha_B = 1, so that H = H^_A (x) I + I (x) H^_B + V^.
     """
     _check_alpha(alpha_A)
+    _check_bipartite(model)
     dA, dB = model.dims
     rA = density_matrix(rho_A, "rho_A", dA)
     rB = density_matrix(rho_B, "rho_B", dB)
     return _effective(model, rA, rB, alpha_A)
+
+
+def _check_bipartite(model: Any) -> None:
+    if not isinstance(model, Bipartite):
+        raise ModelError(f"model: got {type(model).__name__}; expected a corrtherm.Bipartite")
 
 
 def _check_alpha(alpha_A: float) -> None:
@@ -121,6 +128,7 @@ def energy_ledger(model: Bipartite, rho: Any, alpha_A: float = 0.5) -> EnergyLed
     v = Tr[V rho_A (x) rho_B], and U_chi = Tr[chi V] = U - Tr[rho_A (x) rho_B H].
     """
     _check_alpha(alpha_A)
+    _check_bipartite(model)
     R = density_matrix(rho, "rho", model.d)
     dA, dB = model.dims
     rA, rB = _pt(R, dA, dB, "A"), _pt(R, dA, dB, "B")

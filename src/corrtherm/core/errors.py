@@ -12,9 +12,15 @@ class CorrthermError(ValueError):
     """Base class of all corrtherm input errors.
 
     A :class:`ValueError`, so ``except ValueError`` keeps working. The message is one line that
-    names the field, the value and what was expected; the command line prints it as
-    ``error: ...`` and exits with status 2.
+    names the field, the value and what was expected (runs of whitespace, e.g. from the repr of
+    an array, are collapsed here); the command line prints it as ``error: ...`` and exits with
+    status 2.
     """
+
+    def __init__(self, *args: object) -> None:
+        if len(args) == 1 and isinstance(args[0], str):
+            args = (" ".join(args[0].split()),)
+        super().__init__(*args)
 
 
 class ModelError(CorrthermError):
@@ -63,6 +69,15 @@ class SweepError(CorrthermError):
 
     Bad ``NAME=START:STOP:NUM`` axes, an unknown parameter, or a store written by another
     scenario or grid (which is refused rather than mixed).
+    """
+
+
+class ResourceError(CorrthermError):
+    """A computation would need more memory (or time) than the configured limit allows.
+
+    The message states the estimate, the limit and what to change (a smaller problem, or a
+    higher limit: ``--memory-limit`` / ``CORRTHERM_MEMORY_LIMIT``, see
+    :mod:`corrtherm.core.limits`).
     """
 
 

@@ -194,6 +194,14 @@ VARIABLES: dict[str, Meta] = {
     "positivity": Meta(
         ONE, "positivity of rho(t) along the run", "positivity", "holds | violated: ..."
     ),
+    # ---- free-particle (Gaussian) engine
+    "C": Meta(
+        ONE,
+        "single-particle correlation matrix",
+        "C",
+        "C_ij = <c_i^dag c_j>, modes ordered A then B (corrtherm.gaussian)",
+    ),
+    "n_S": Meta(ONE, "occupations of the system levels", "n_S", "<c_s^dag c_s>"),
     # ---- isolated flows (paper 2, Eqs. 20-26); Delta = X(t) - X(0), positive into A
     "DeltaE_A": Meta(
         E, "change of the bare energy of A", "ΔE_A", f"E_A(t) - E_A(0) (paper 2, Eq. 22); {_INTO}"

@@ -11,6 +11,7 @@ import numpy as np
 from ._report import Report
 from ._validate import hermitian
 from .errors import ModelError
+from .limits import COMPLEX_BYTES, check_magnitude, require_memory
 from .operators import identity
 
 __all__ = ["Bipartite"]
@@ -46,6 +47,12 @@ class Bipartite(Report):
         HA = hermitian(self.H_A, "H_A")
         HB = hermitian(self.H_B, "H_B")
         d = HA.shape[0] * HB.shape[0]
+        # V, H_A (x) I, I (x) H_B, H0 and H are all d x d
+        require_memory(
+            5 * COMPLEX_BYTES * d * d,
+            f"model: the d x d operators of d = d_A d_B = {HA.shape[0]} * {HB.shape[0]} = {d}",
+            "use smaller subsystems",
+        )
         V = np.zeros((d, d), dtype=complex) if self.V is None else hermitian(self.V, "V")
         if V.shape != (d, d):
             raise ModelError(
@@ -57,6 +64,8 @@ class Bipartite(Report):
         NA = None if self.N_A is None else hermitian(self.N_A, "N_A", HA.shape[0])
         NB = None if self.N_B is None else hermitian(self.N_B, "N_B", HB.shape[0])
         for name, val in (("H_A", HA), ("H_B", HB), ("V", V), ("N_A", NA), ("N_B", NB)):
+            if val is not None:
+                check_magnitude(val, name, ModelError)
             object.__setattr__(self, name, val)
 
     @property

@@ -8,14 +8,16 @@ annihilation operator is a = |0><1| (identical to ``qutip.destroy(2)``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from functools import reduce
 from typing import Any
 
 import numpy as np
 
-from ._validate import check_dims, square, to_array
+from ._validate import check_dims, finite_real, positive_int, square, to_array
 from .errors import ModelError
+from .limits import COMPLEX_BYTES, require_memory
 
 __all__ = [
     "identity",
@@ -46,12 +48,30 @@ __all__ = [
 ]
 
 
+def _dimension(n: Any, name: str, copies: int = 1) -> int:
+    """A matrix dimension: an integer >= 1 whose n x n complex matrices fit the memory limit."""
+    d = positive_int(n, name)
+    what = "a complex matrix" if copies == 1 else f"{copies} complex matrices"
+    require_memory(
+        copies * COMPLEX_BYTES * d * d, f"{name} = {n}: {what} of {d} x {d}", f"a smaller {name}"
+    )
+    return d
+
+
+def _modes(n: Any, name: str, copies: int = 1, minimum: int = 1) -> int:
+    """A number of qubit modes n whose 2^n x 2^n matrices fit the memory limit (2^n is never
+    formed for absurd n: 2**(10**12) alone would take minutes and gigabytes)."""
+    n = positive_int(n, name, minimum=minimum)
+    _dimension(2 ** min(n, 64), f"2^{name}" if n <= 64 else f"2^{name} (n = {n})", copies)
+    return n
+
+
 def identity(d: int) -> np.ndarray:
     """d x d identity (complex).
 
     The identity on one site or one side; ``kron`` of identities embeds local operators.
     """
-    return np.eye(int(d), dtype=complex)
+    return np.eye(_dimension(d, "d"), dtype=complex)
 
 
 def sigma_x() -> np.ndarray:
@@ -102,6 +122,8 @@ def pauli(label: str) -> np.ndarray:
     ``pauli("zz")`` = sigma_z (x) sigma_z, in the order of the label (first letter = first
     factor); letters are case-insensitive.
     """
+    if not isinstance(label, str) or not label:
+        raise ModelError(f"pauli label: got {label!r}; expected letters from I, X, Y, Z")
     table = {"i": identity(2), "x": sigma_x(), "y": sigma_y(), "z": sigma_z()}
     try:
         return kron(*[table[c] for c in label.lower()])
@@ -114,9 +136,12 @@ def spin_operators(j: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     For j = 1/2 these are sigma/2 with sigma_z = diag(1, -1).
     """
-    two_j = 2 * float(j)
+    expected = "a positive half-integer (1/2, 1, 3/2, ...)"
+    two_j = 2 * finite_real(j, "spin j", expected=expected)
     if two_j < 1 or abs(two_j - round(two_j)) > 1e-12:
-        raise ModelError(f"spin j: got {j!r}; expected a positive half-integer (1/2, 1, 3/2, ...)")
+        raise ModelError(f"spin j: got {j!r}; expected {expected}")
+    j = float(j)
+    _dimension(int(round(two_j)) + 1, "2j + 1", copies=4)
     m = j - np.arange(int(round(two_j)) + 1)
     # <m+1|J+|m> = sqrt(j(j+1) - m(m+1)); J+ sits just above the diagonal in descending order
     jp = np.diag(np.sqrt(j * (j + 1) - m[1:] * (m[1:] + 1)), k=1).astype(complex)
@@ -131,9 +156,8 @@ def destroy(n: int) -> np.ndarray:
     a |k> = sqrt(k) |k-1>; the truncation keeps [a^dag a, a^dag] = a^dag exact, while
     [a, a^dag] = 1 fails on the last level.
     """
-    if int(n) < 1:
-        raise ModelError(f"boson cutoff: got {n!r}; expected an integer >= 1")
-    return np.diag(np.sqrt(np.arange(1, int(n))), k=1).astype(complex)
+    n = _dimension(n, "boson cutoff n")
+    return np.diag(np.sqrt(np.arange(1, n)), k=1).astype(complex)
 
 
 def create(n: int) -> np.ndarray:
@@ -149,7 +173,7 @@ def number(n: int) -> np.ndarray:
 
     Equal to a^dag a with ``a = destroy(n)``, exactly.
     """
-    return np.diag(np.arange(int(n))).astype(complex)
+    return np.diag(np.arange(_dimension(n, "boson cutoff n"))).astype(complex)
 
 
 def dagger(x: Any) -> np.ndarray:
@@ -157,7 +181,7 @@ def dagger(x: Any) -> np.ndarray:
 
     Accepts arrays, nested lists, sparse matrices and ``qutip.Qobj``.
     """
-    return to_array(x, "operator").conj().T
+    return _matrix(x).conj().T
 
 
 def basis_projector(d: int, m: int, n: int | None = None) -> np.ndarray:
@@ -165,8 +189,14 @@ def basis_projector(d: int, m: int, n: int | None = None) -> np.ndarray:
 
     The thermal jumps of paper 1, Eq. 12 are sqrt(gamma_mn) |m><n| in the eigenbasis of H_X.
     """
+    d = _dimension(d, "d")
+    m = positive_int(m, "m", minimum=0, expected=f"an index 0 <= m < {d}")
+    n = m if n is None else positive_int(n, "n", minimum=0, expected=f"an index 0 <= n < {d}")
+    for name, k in (("m", m), ("n", n)):
+        if k >= d:
+            raise ModelError(f"{name}: got {k}; expected an index 0 <= {name} < {d}")
     out = np.zeros((d, d), dtype=complex)
-    out[m, m if n is None else n] = 1.0
+    out[m, n] = 1.0
     return out
 
 
@@ -178,7 +208,15 @@ def kron(*ops: Any) -> np.ndarray:
     """
     if not ops:
         return np.ones((1, 1), dtype=complex)
-    return reduce(np.kron, [to_array(o, "operator") for o in ops])
+    arrs = [to_array(o, f"operator {k}") for k, o in enumerate(ops)]
+    for k, a in enumerate(arrs):
+        if a.size == 0:
+            raise ModelError(f"operator {k}: is empty; expected a non-empty matrix")
+    # in logs first: the exact size of 10^6 factors would itself be a huge integer
+    bits = sum(math.log2(max(1, a.size)) for a in arrs)
+    size = 2**80 if bits > 80 else math.prod(max(1, a.size) for a in arrs)
+    require_memory(COMPLEX_BYTES * size, "kron: the Kronecker product", "fewer or smaller factors")
+    return reduce(np.kron, arrs)
 
 
 def site_operator(op: Any, site: int, dims: Sequence[int]) -> np.ndarray:
@@ -187,7 +225,11 @@ def site_operator(op: Any, site: int, dims: Sequence[int]) -> np.ndarray:
     I (x) ... (x) op (x) ... (x) I with ``op`` at index ``site``; no Jordan-Wigner string (use
     :func:`fermion_operators` for fermions).
     """
-    dims = [int(d) for d in dims]
+    try:
+        dims = [positive_int(d, "dims") for d in dims]
+    except TypeError:
+        raise ModelError(f"dims: got {dims!r}; expected a sequence of integers >= 1") from None
+    site = positive_int(site, "site", minimum=0)
     if not 0 <= site < len(dims):
         raise ModelError(f"site: got {site}; expected 0 <= site < {len(dims)}")
     o = square(op, "op", dims[site])
@@ -200,6 +242,7 @@ def parity(n_modes: int) -> np.ndarray:
     (-1)^n = sigma_z on one mode because |1> is occupied; the string of a B mode is the parity of
     A (:func:`bipartite_fermions`).
     """
+    n_modes = _modes(n_modes, "n_modes", minimum=0)
     return kron(*([sigma_z()] * n_modes)) if n_modes else np.ones((1, 1), dtype=complex)
 
 
@@ -209,8 +252,8 @@ def fermion_operators(n_modes: int) -> list[np.ndarray]:
     c_k = Z^{(x) k} (x) a (x) I^{(x)(n-k-1)} with a = |0><1| and Z = diag(1, -1) = (-1)^n,
     so that {c_j, c_k^dag} = delta_jk and {c_j, c_k} = 0.
     """
-    if int(n_modes) < 1:
-        raise ModelError(f"n_modes: got {n_modes!r}; expected an integer >= 1")
+    n_modes = _modes(n_modes, "n_modes")
+    _dimension(2**n_modes, "2^n_modes", copies=n_modes)
     z, a, eye = sigma_z(), sigma_plus(), identity(2)
     return [kron(*([z] * k + [a] + [eye] * (n_modes - k - 1))) for k in range(n_modes)]
 
@@ -223,6 +266,9 @@ def bipartite_fermions(n_A: int, n_B: int) -> tuple[list[np.ndarray], list[np.nd
     number operators are then N_A = sum_k c_{A,k}^dag c_{A,k} = n_A-local (x) I, etc.
     Returns (c_A, c_B), each a list of (2^(n_A+n_B))-dimensional matrices.
     """
+    n_A = _modes(n_A, "n_A")
+    n_B = _modes(n_B, "n_B")
+    _modes(n_A + n_B, "n_A + n_B", copies=min(n_A + n_B, 64))
     dA, dB = 2**n_A, 2**n_B
     cA = [np.kron(c, identity(dB)) for c in fermion_operators(n_A)]
     pA = parity(n_A)
@@ -237,6 +283,9 @@ def embed(op: Any, dims: Sequence[int], side: str) -> np.ndarray:
     op (x) I_B for side A, I_A (x) op for side B, with ``dims = (d_A, d_B)``.
     """
     dA, dB = check_dims(dims)
+    _dimension(dA * dB, "d_A d_B")
+    if not isinstance(side, str) or side not in ("A", "B"):
+        raise ModelError(f"side: got {side!r}; expected 'A' or 'B'")
     if side == "A":
         return np.kron(square(op, "op", dA), identity(dB))
     if side == "B":
@@ -244,12 +293,21 @@ def embed(op: Any, dims: Sequence[int], side: str) -> np.ndarray:
     raise ModelError(f"side: got {side!r}; expected 'A' or 'B'")
 
 
+def _matrix(op: Any) -> np.ndarray:
+    o = to_array(op, "op")
+    if o.ndim != 2 or 0 in o.shape:
+        raise ModelError(f"op: has shape {o.shape}; expected a non-empty matrix")
+    return o
+
+
 def embed_A(op: Any, d_B: int) -> np.ndarray:
     """op (x) I_B: an operator of A on the full space A (x) B.
 
     ``d_B`` is the dimension of B; see :func:`embed`.
     """
-    return np.kron(to_array(op, "op"), identity(d_B))
+    o = _matrix(op)
+    _dimension(o.shape[0] * positive_int(d_B, "d_B"), "d_A d_B")
+    return np.kron(o, identity(d_B))
 
 
 def embed_B(op: Any, d_A: int) -> np.ndarray:
@@ -257,7 +315,16 @@ def embed_B(op: Any, d_A: int) -> np.ndarray:
 
     ``d_A`` is the dimension of A; see :func:`embed`.
     """
-    return np.kron(identity(d_A), to_array(op, "op"))
+    o = _matrix(op)
+    _dimension(o.shape[0] * positive_int(d_A, "d_A"), "d_A d_B")
+    return np.kron(identity(d_A), o)
+
+
+def _pair(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
+    A, B = square(a, "a"), square(b, "b")
+    if A.shape != B.shape:
+        raise ModelError(f"a, b: have shapes {A.shape} and {B.shape}; expected equal shapes")
+    return A, B
 
 
 def commutator(a: Any, b: Any) -> np.ndarray:
@@ -265,7 +332,7 @@ def commutator(a: Any, b: Any) -> np.ndarray:
 
     The conditions of both papers are commutators: paper 1, Eq. A3; paper 2, Eqs. 14, 15, 18.
     """
-    a, b = to_array(a, "a"), to_array(b, "b")
+    a, b = _pair(a, b)
     return a @ b - b @ a
 
 
@@ -274,7 +341,7 @@ def anticommutator(a: Any, b: Any) -> np.ndarray:
 
     Appears in the GKLS dissipator, -1/2 {L^dag L, rho} (paper 1, Eq. 2).
     """
-    a, b = to_array(a, "a"), to_array(b, "b")
+    a, b = _pair(a, b)
     return a @ b + b @ a
 
 

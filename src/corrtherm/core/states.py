@@ -8,8 +8,19 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ._report import tuple_repr, tuple_text
-from ._validate import STATE_TOL, check_dims, density_matrix, hermitian, square, to_array
+from ._validate import (
+    STATE_TOL,
+    check_dims,
+    density_matrix,
+    finite_real,
+    hermitian,
+    positive_int,
+    square,
+    to_array,
+    tolerance,
+)
 from .errors import ModelError, StateError
+from .limits import COMPLEX_BYTES, require_memory
 
 __all__ = [
     "partial_trace",
@@ -44,7 +55,7 @@ def partial_trace(rho: Any, dims: Any, keep: str) -> np.ndarray:
     """
     X = square(rho, "rho")
     dA, dB = check_dims(dims, X.shape[0])
-    if keep not in ("A", "B"):
+    if not isinstance(keep, str) or keep not in ("A", "B"):
         raise ModelError(f"keep: got {keep!r}; expected 'A' or 'B'")
     return _pt(X, dA, dB, keep)
 
@@ -108,6 +119,8 @@ def maximally_mixed(d: int) -> np.ndarray:
 
     Its entropy is ln d, the largest possible; it is the infinite-temperature Gibbs state.
     """
+    d = positive_int(d, "d", StateError)
+    require_memory(COMPLEX_BYTES * d * d, f"d = {d}: a {d} x {d} complex matrix", "a smaller d")
     return np.eye(d, dtype=complex) / d
 
 
@@ -116,7 +129,13 @@ def pure_state(psi: Any) -> np.ndarray:
 
     ``psi`` is normalized here; the zero vector raises :class:`StateError`.
     """
-    v = to_array(psi, "psi").reshape(-1)
+    v = to_array(psi, "psi")
+    if v.ndim != 1 and not (v.ndim == 2 and 1 in v.shape):
+        raise StateError(f"psi: has shape {v.shape}; expected a state vector")
+    v = v.reshape(-1)
+    require_memory(
+        COMPLEX_BYTES * v.size**2, f"psi: the {v.size} x {v.size} density matrix", "a shorter psi"
+    )
     nrm = np.vdot(v, v).real
     if nrm <= 0:
         raise StateError("psi: is the zero vector")
@@ -129,6 +148,7 @@ def is_density_matrix(rho: Any, tol: float = STATE_TOL) -> bool:
     The boolean form of :func:`validate_state`: never raises for a malformed array, returns
     False instead.
     """
+    tol = tolerance(tol, "tol", StateError)  # a bad tolerance is an error, not "False"
     try:
         density_matrix(rho, tol=tol)
     except (StateError, ModelError):
@@ -150,10 +170,9 @@ def validate_state(
 # ----------------------------------------------------------------------------- thermal states
 def _thermal_generator(H: Any, beta: float, N: Any, mu: float | None) -> tuple[np.ndarray, float]:
     Hm = hermitian(H, "H")
-    if not np.isfinite(beta):
-        raise ModelError(f"beta: got {beta!r}; expected a finite real number")
-    if mu is not None and not np.isfinite(mu):
-        raise ModelError(f"mu: got {mu!r}; expected a finite real number")
+    beta = finite_real(beta, "beta", ModelError, "a finite real inverse temperature")
+    if mu is not None:
+        mu = finite_real(mu, "mu", ModelError, "a finite real chemical potential")
     if N is None:
         if mu not in (None, 0, 0.0):
             raise ModelError(f"mu: got {mu!r} but no number operator N was given")
@@ -188,7 +207,13 @@ def partition_function(H: Any, beta: float, N: Any = None, mu: float | None = No
     exp of :func:`log_partition_function`; it may overflow for very large beta |E|, where ln Z
     is the number to use.
     """
-    return float(np.exp(log_partition_function(H, beta, N, mu)))
+    lnZ = log_partition_function(H, beta, N, mu)
+    if lnZ > 709.0:
+        raise ModelError(
+            f"partition_function: Z = exp({lnZ:.6g}) overflows double precision; use "
+            "log_partition_function"
+        )
+    return float(np.exp(lnZ))
 
 
 def grand_potential(H: Any, beta: float, N: Any = None, mu: float | None = None) -> float:
@@ -197,6 +222,7 @@ def grand_potential(H: Any, beta: float, N: Any = None, mu: float | None = None)
     The Helmholtz free energy F when N is None. At the thermal state gamma,
     ln Z = S(gamma) - beta Tr[gamma (H - mu N)] (Eq. 21). beta = 0 is refused.
     """
+    beta = finite_real(beta, "beta", ModelError, "a finite real inverse temperature")
     if beta == 0:
         raise ModelError("beta: got 0; the grand potential -ln Z / beta needs beta != 0")
     return -log_partition_function(H, beta, N, mu) / beta

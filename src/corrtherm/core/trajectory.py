@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ._validate import finite_real, to_array
+from ._validate import describe_value, finite_real, to_array
 from .errors import DynamicsError, ModelError
 from .information import entropy_from_eigenvalues
+from .limits import COMPLEX_BYTES, require_memory
 from .metadata import annotate
 from .model import Bipartite
 
@@ -28,6 +29,15 @@ __all__ = ["trajectory_ledger"]
 BATCH_ENTRIES = 2**22
 
 
+def ledger_bytes(n: int, d_A: int, d_B: int, store_states: bool) -> int:
+    """Bytes the ledger of ``n`` save times holds: marginals rho_A, rho_B, ~16 float columns,
+    and with ``store_states`` every d x d state (d = d_A d_B)."""
+    per_time = COMPLEX_BYTES * (d_A * d_A + d_B * d_B) + 16 * 8
+    if store_states:
+        per_time += COMPLEX_BYTES * (d_A * d_B) ** 2
+    return int(n) * per_time
+
+
 def _check_model(model: Any) -> Bipartite:
     if not isinstance(model, Bipartite):
         raise ModelError(f"model: got {type(model).__name__}; expected a corrtherm.Bipartite")
@@ -36,9 +46,14 @@ def _check_model(model: Any) -> Bipartite:
 
 def _check_times(times: Any) -> np.ndarray:
     try:
-        t = np.asarray(times, dtype=float).reshape(-1)
+        raw = np.asarray(times)
+        if raw.dtype.kind not in "iuf":
+            raise TypeError
+        t = np.asarray(raw, dtype=float).reshape(-1)
     except (TypeError, ValueError):
-        raise DynamicsError(f"times: got {times!r}; expected a 1-D array of real numbers") from None
+        raise DynamicsError(
+            f"times: got {describe_value(times)}; expected a 1-D array of real numbers"
+        ) from None
     if t.size == 0:
         raise DynamicsError("times: is empty; expected at least one time point")
     if not np.all(np.isfinite(t)):
@@ -50,6 +65,24 @@ def _check_times(times: Any) -> np.ndarray:
             f"{t[k + 1]!r}); expected strictly increasing save times"
         )
     return t
+
+
+#: Largest (t - t0) ||H||: beyond it the phases exp(-i E t) are below double-precision
+#: resolution (their round-off error eps * E t exceeds ~0.1 rad), so the state is noise.
+MAX_PHASE = 1e15
+
+
+def _check_time_span(t: np.ndarray, model: Bipartite) -> None:
+    """Refuse save times so late that no digit of the evolved state would be meaningful."""
+    span = float(t[-1] - t[0])
+    # ||H||_F >= the spectral radius: a cheap (O(d^2)), conservative energy scale
+    scale = max(1.0, float(np.linalg.norm(model.H)))
+    if span * scale > MAX_PHASE:
+        raise DynamicsError(
+            f"times: a time span of {span:.3g} with the energy scale ||H|| = {scale:.3g} gives "
+            f"phases E t up to {span * scale:.3g} rad, beyond double precision; expected "
+            f"(t_final - t0) ||H|| <= {MAX_PHASE:g} (shorten the time span)"
+        )
 
 
 def _check_alpha(alpha_A: float) -> float:
@@ -100,6 +133,13 @@ class _Ledger:
         self._VT: np.ndarray | None = None
         dA, dB = model.dims
         d = model.d
+        require_memory(
+            ledger_bytes(n, dA, dB, store_states),
+            f"the trajectory ({n} save times, d = {d}"
+            + (", store_states: every state kept)" if store_states else ")"),
+            "save fewer times (time.n_points)"
+            + (" or turn off store_states" if store_states else ""),
+        )
         self.cols = {k: np.zeros(n) for k in ("U", "E_A", "E_B", "E_V", "v", "S", "S_A", "S_B")}
         if model.has_numbers:
             self.cols["N_A"] = np.zeros(n)
@@ -192,6 +232,7 @@ class _Ledger:
         if not np.all(self.filled):
             missing = int(np.count_nonzero(~self.filled))
             raise DynamicsError(f"internal: {missing} save times were never filled by the solver")
+        _require_finite(self.cols, times)
         c, a = self.cols, self.alpha_A
         # U_A = Tr[rho_A H^_A] = Tr[rho_A H_A] + (1 - alpha_A) v, because Tr[rho_A Tr_B[V rho_B]]
         # = v (Eq. 5); likewise U_B. U_chi = Tr[chi V] = Tr[rho V] - v (Eq. 8).
@@ -231,6 +272,19 @@ class _Ledger:
         return annotate(ds)
 
 
+def _require_finite(cols: dict[str, np.ndarray], times: np.ndarray) -> None:
+    """No silent NaN: a trajectory whose ledger is not finite is an error, not a result."""
+    for name, v in cols.items():
+        bad = ~np.isfinite(v)
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise DynamicsError(
+                f"trajectory: {name} is {v[k]} at t = {times[k]:.6g}; the evolution lost all "
+                "precision (rates, energies or times too large for double precision; rescale "
+                "the units or shorten the time span)"
+            )
+
+
 def _batch_size(d: int) -> int:
     return max(1, BATCH_ENTRIES // (d * d))
 
@@ -266,6 +320,11 @@ def trajectory_ledger(
     t = _check_times(times)
     d = model.d
     led = _Ledger(model, t.size, alpha_A=a, store_states=store_states)
+    if states is None or isinstance(states, str | bytes | int | float | complex):
+        raise DynamicsError(
+            f"states: got {type(states).__name__}; expected an array of shape (len(times), d, d) "
+            "or an iterable of d x d states"
+        )
     if isinstance(states, np.ndarray) or hasattr(states, "full"):
         arr = to_array(states, "states") if not isinstance(states, np.ndarray) else states
         if arr.shape != (t.size, d, d):
@@ -277,7 +336,13 @@ def trajectory_ledger(
             led.add(slice(s, min(s + step, t.size)), arr[s : s + step])
     else:
         count = 0
-        for i, rho in enumerate(states):
+        try:
+            items = iter(states)
+        except TypeError:
+            raise DynamicsError(
+                f"states: got {type(states).__name__}; expected an array or iterable of states"
+            ) from None
+        for i, rho in enumerate(items):
             if i >= t.size:
                 raise DynamicsError(f"states: yields more than len(times) = {t.size} states")
             r = to_array(rho, f"states[{i}]")

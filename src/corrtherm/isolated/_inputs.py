@@ -6,20 +6,16 @@ from typing import Any
 
 import numpy as np
 
-from ..core._validate import density_matrix, finite_real, to_array
+from ..core._validate import density_matrix, describe_value, finite_real, to_array
 from ..core.errors import CorrthermError, FlowError
 from ..core.model import Bipartite
 
 
 def _beta(value: Any, name: str) -> float:
-    try:
-        b = float(value)
-    except (TypeError, ValueError):
-        raise FlowError(
-            f"{name}: got {value!r}; expected a finite inverse temperature > 0"
-        ) from None
-    if not np.isfinite(b) or b <= 0:
-        raise FlowError(f"{name}: got {value!r}; expected a finite inverse temperature > 0")
+    expected = "a finite inverse temperature > 0"
+    b = finite_real(value, name, FlowError, expected)
+    if b <= 0:
+        raise FlowError(f"{name}: got {describe_value(value)}; expected {expected}")
     return b
 
 

@@ -85,8 +85,8 @@ def conservation_checks(model: Bipartite, rtol: float = CONSERVATION_RTOL) -> Co
     """
     m = _model(model)
     rtol = _finite_float(rtol, "rtol")
-    if rtol <= 0:
-        raise FlowError(f"rtol: got {rtol!r}; expected a finite positive tolerance")
+    if not 0 < rtol < 1:
+        raise FlowError(f"rtol: got {rtol!r}; expected a relative tolerance 0 < rtol < 1")
     e_norm, e_ok = _commutes(m.H0, m.V, rtol)
     if not m.has_numbers:
         return ConservationReport(e_norm, None, None, None, e_ok, None, None, None, rtol)

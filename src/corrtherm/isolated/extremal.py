@@ -26,8 +26,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..core._report import Report, fmt
-from ..core._validate import density_matrix, finite_real
+from ..core._validate import density_matrix, finite_real, is_real_number
 from ..core.errors import CorrthermError, FlowError, MissingDependencyError
+from ..core.limits import require_memory
 from ..core.model import Bipartite
 from ._inputs import _beta, _model
 from .correlated_states import thermal_marginals
@@ -105,7 +106,7 @@ def transfer_operator(model: Bipartite, t: float, quantity: str = "particles") -
     X_A = N_A (x) I for ``"particles"``, H_A (x) I (bare local energy, Eq. 22) for ``"energy"``.
     """
     m = _model(model)
-    if quantity not in _QUANTITIES:
+    if not isinstance(quantity, str) or quantity not in _QUANTITIES:
         raise FlowError(f"quantity: got {quantity!r}; expected one of {_QUANTITIES}")
     if quantity == "particles" and not m.has_numbers:
         raise FlowError("quantity: 'particles' needs number operators; the model has none")
@@ -219,9 +220,16 @@ def extremal_transfer(
     eigenbases (for degenerate marginals, one eigenbasis: a lower bound).
     """
     m = _model(model)
-    if direction not in (1, -1):
+    if not is_real_number(direction) or direction not in (1, -1):
         raise FlowError(f"direction: got {direction!r}; expected +1 (into A) or -1 (out of A)")
     dA, dB = m.dims
+    # interior-point SDP solvers factor a dense KKT system over the 2 d^2 real unknowns of a
+    # Hermitian d x d variable (times two with the PPT constraint)
+    require_memory(
+        8 * (2 * m.d * m.d) ** 2 * (2 if ppt else 1),
+        f"extremal_transfer: the SDP over {m.d} x {m.d} states",
+        "use a smaller model" + (" or ppt=False" if ppt else ""),
+    )
     try:
         rA = _psd_projection(density_matrix(rho_A, "rho_A", dA))
         rB = _psd_projection(density_matrix(rho_B, "rho_B", dB))

@@ -46,7 +46,15 @@ from ..core.states import _pt
 from ._inputs import _atol, _model, _state, _thermal_tol
 from .correlated_states import _Thermal, _thermals
 
-__all__ = ["FlowReport", "flow_report", "flow_dataset", "classify_flow", "THERMAL_TOL", "FLOW_ATOL"]
+__all__ = [
+    "FlowReport",
+    "flow_report",
+    "flow_dataset",
+    "flow_series",
+    "classify_flow",
+    "THERMAL_TOL",
+    "FLOW_ATOL",
+]
 
 #: Largest trace distance 1/2 ||rho_X(0) - gamma_X||_1 accepted as "thermal".
 THERMAL_TOL = 1e-6
@@ -246,14 +254,41 @@ def _flow_arrays(
         NA = NB = np.full(EA.shape, np.nan)
     SA, SB = _entropy_batch(rA), _entropy_batch(rB)
     DA, DB = _relative_to_thermal(SA, rA, tA), _relative_to_thermal(SB, rB, tB)
-    bA, bB = tA.beta, tB.beta
+    return flow_series(
+        EA, EB, NA, NB, SA, SB, S, DA, DB, tA.beta, tB.beta, mu_A, mu_B, atol, m.has_numbers
+    )
+
+
+def flow_series(
+    EA: np.ndarray,
+    EB: np.ndarray,
+    NA: np.ndarray,
+    NB: np.ndarray,
+    SA: np.ndarray,
+    SB: np.ndarray,
+    S: np.ndarray,
+    DA: np.ndarray,
+    DB: np.ndarray,
+    beta_A: float,
+    beta_B: float,
+    mu_A: float,
+    mu_B: float,
+    atol: float = FLOW_ATOL,
+    has_numbers: bool = True,
+) -> dict[str, np.ndarray]:
+    """The flow variables of inequality (26) from time series of bare local energies E_X,
+    numbers N_X, entropies S_X, S and relative entropies D_X = D(rho_X(t) || gamma_X)
+    (index 0 the initial time; module docstring for the identity). Shared by every engine
+    that can produce these series (the dense one above, the Gaussian one in
+    :mod:`corrtherm.gaussian`). Keys and meanings: :data:`corrtherm.core.metadata.VARIABLES`."""
+    bA, bB = beta_A, beta_B
     dEA, dEB, dNA, dNB = EA - EA[0], EB - EB[0], NA - NA[0], NB - NB[0]
     dSA, dSB, dS = SA - SA[0], SB - SB[0], S - S[0]
     dI = dSA + dSB - dS
     particle_force = -(bA * mu_A - bB * mu_B)
     # without number operators mu = 0 is enforced, so the particle term is exactly 0
-    p_term = particle_force * dNA if m.has_numbers else np.zeros_like(EA)
-    n_drift = (dNA + dNB) if m.has_numbers else np.zeros_like(EA)
+    p_term = particle_force * dNA if has_numbers else np.zeros_like(EA)
+    n_drift = (dNA + dNB) if has_numbers else np.zeros_like(EA)
     lhs = (bA - bB) * dEA + p_term
     slack = lhs - dI
     e_drift = dEA + dEB

@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from ..core.errors import FlowError
+from ..core._validate import to_array
+from ..core.errors import CorrthermError, FlowError
 from ..core.model import Bipartite
 from ._inputs import _beta, _finite_float, _model, _state
 
@@ -15,6 +16,17 @@ __all__ = [
     "initial_energy_current",
     "initial_particle_current",
 ]
+
+
+def _real_array(x: Any, name: str) -> np.ndarray:
+    """Finite real numbers (a scalar or an array), never None, strings or booleans."""
+    try:
+        arr = to_array(x, name)
+    except CorrthermError as exc:
+        raise FlowError(str(exc)) from None
+    if np.any(np.abs(arr.imag) > 0):
+        raise FlowError(f"{name}: has complex entries; expected real numbers")
+    return arr.real
 
 
 def linear_response_mutual_information(
@@ -30,13 +42,7 @@ def linear_response_mutual_information(
     """
     bA, bB = _beta(beta_A, "beta_A"), _beta(beta_B, "beta_B")
     mA, mB = _finite_float(mu_A, "mu_A"), _finite_float(mu_B, "mu_B")
-    try:
-        dE = np.asarray(DeltaE_A, dtype=float)
-        dN = np.asarray(DeltaN_A, dtype=float)
-    except (TypeError, ValueError):
-        raise FlowError(
-            f"DeltaE_A, DeltaN_A: got {DeltaE_A!r}, {DeltaN_A!r}; expected real numbers or arrays"
-        ) from None
+    dE, dN = _real_array(DeltaE_A, "DeltaE_A"), _real_array(DeltaN_A, "DeltaN_A")
     res = (bA - bB) * dE - (bA * mA - bB * mB) * dN
     return float(res) if np.ndim(res) == 0 else res
 

@@ -13,6 +13,7 @@ from ..core.trajectory import (
     _batch_size,
     _check_alpha,
     _check_model,
+    _check_time_span,
     _check_times,
     _entropy_rows,
     _hermitize,
@@ -37,6 +38,7 @@ def evolve_isolated(
     model = _check_model(model)
     a = _check_alpha(alpha_A)
     t = _check_times(times)
+    _check_time_span(t, model)
     d = model.d
     rho = density_matrix(rho0, "rho0", d)
     E, Q = np.linalg.eigh(model.H)

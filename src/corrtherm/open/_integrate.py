@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import DynamicsError
+from ._guard import ProgressGuard
 
 # Carpenter & Kennedy (1994), RK4(3)5[2N], solution 3: A_i, B_i, c_i
 CK_A = np.array(
@@ -91,6 +92,10 @@ def _rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.vdot(x, x).real / max(1, x.size)))
 
 
+def _tail(guard: ProgressGuard) -> str:
+    return f"; {guard.hint}" if guard.hint else ""
+
+
 def _at(a: float, b: float) -> bool:
     """a and b are the same time up to round-off of the step arithmetic."""
     return abs(a - b) <= 1e-13 * max(1.0, abs(b))
@@ -120,9 +125,12 @@ def integrate(
     method: str = "DOP853",
     on_save: Callable[[int, np.ndarray], Any] | None = None,
     progress: Callable[[float], Any] | None = None,
+    hint: str = "",
 ) -> dict:
     """Integrate from times[0] to times[-1]; ``on_save(i, y)`` at every times[i] (y is valid
-    during the call only). ``rhs(t, y, out)`` writes dy/dt into ``out``. Returns statistics."""
+    during the call only). ``rhs(t, y, out)`` writes dy/dt into ``out``. Every accepted step
+    passes the :class:`~corrtherm.open._guard.ProgressGuard` (non-finite state, collapsing
+    step size; ``hint`` ends its message). Returns statistics."""
     if method not in METHODS:
         raise DynamicsError(f"method: got {method!r}; expected one of {list(METHODS)}")
     t = np.asarray(times, dtype=float)
@@ -135,9 +143,10 @@ def integrate(
     emit(0, y0)
     if t.size == 1:
         return {"n_rhs": 0, "n_steps": 0, "n_rejected": 0, "method": method}
+    guard = ProgressGuard(t[0], t[-1], hint=hint)
     if method in ("CK45", "DOP853"):
         run = _integrate_ck45 if method == "CK45" else _integrate_dop853
-        steps, rejected = run(rhs, y0, t, rtol, atol, emit, progress, counter)
+        steps, rejected = run(rhs, y0, t, rtol, atol, emit, progress, counter, guard)
         return {"n_rhs": counter[0], "n_steps": steps, "n_rejected": rejected, "method": method}
     from scipy.integrate import DOP853, RK45
 
@@ -152,8 +161,10 @@ def integrate(
     while i < t.size:
         msg = solver.step()
         if solver.status == "failed":
-            raise DynamicsError(f"ODE solver failed at t = {solver.t:.6g}: {msg}")
+            tail = f"; {hint}" if hint else ""
+            raise DynamicsError(f"ODE solver failed at t = {solver.t:.6g}: {msg}{tail}")
         n_steps += 1
+        guard.check(solver.t, solver.step_size, solver.y)
         sol = None
         while i < t.size and t[i] <= solver.t:
             if t[i] == solver.t:
@@ -167,7 +178,7 @@ def integrate(
     return {"n_rhs": counter[0], "n_steps": n_steps, "n_rejected": 0, "method": method}
 
 
-def _integrate_ck45(rhs, y0, t, rtol, atol, emit, progress, counter) -> tuple[int, int]:
+def _integrate_ck45(rhs, y0, t, rtol, atol, emit, progress, counter, guard) -> tuple[int, int]:
     """2N-storage RK4(3)5 with the embedded error register; steps land on every save time."""
 
     def f(tt, y, out):
@@ -200,13 +211,15 @@ def _integrate_ck45(rhs, y0, t, rtol, atol, emit, progress, counter) -> tuple[in
         scale = atol + rtol * np.maximum(np.abs(ystart), np.abs(y))
         en = _rms(err / scale)
         if not np.isfinite(en):
-            raise DynamicsError(f"CK45: non-finite error estimate at t = {tn:.6g}")
+            guard.check(tn, h, y)  # names the non-finite state
+            raise DynamicsError(f"CK45: non-finite error estimate at t = {tn:.6g}" + _tail(guard))
         if en <= 1.0:
             tn = target if last else tn + hh
             steps += 1
             grow = 5.0 if en == 0 else min(5.0, max(1.0, 0.9 * en**-0.25))
             # a step cut short by a save time says nothing about the step size: keep h
             h = max(h, hh * grow) if last else hh * grow
+            guard.check(tn, h, y)
             if last:
                 emit(i, y)
                 i += 1
@@ -217,11 +230,15 @@ def _integrate_ck45(rhs, y0, t, rtol, atol, emit, progress, counter) -> tuple[in
             rejected += 1
             h = hh * max(0.2, 0.9 * en**-0.25)
             if h < hmin:
-                raise DynamicsError(f"CK45: step size underflow at t = {tn:.6g}")
+                raise DynamicsError(
+                    f"CK45: the step size collapsed to {h:.3g} at t = {tn:.6g}: the generator "
+                    "is too stiff for the explicit solver (rates far above the other energy "
+                    "scales)" + _tail(guard)
+                )
     return steps, rejected
 
 
-def _integrate_dop853(rhs, y0, t, rtol, atol, emit, progress, counter) -> tuple[int, int]:
+def _integrate_dop853(rhs, y0, t, rtol, atol, emit, progress, counter, guard) -> tuple[int, int]:
     """DOP853 (module docstring): scipy's tableau and error norm, landing on save times."""
     from scipy.integrate._ivp import dop853_coefficients as co
 
@@ -272,7 +289,8 @@ def _integrate_dop853(rhs, y0, t, rtol, atol, emit, progress, counter) -> tuple[
         e3 = float(np.sum(np.abs(work / scale) ** 2))
         en = 0.0 if e5 == 0 and e3 == 0 else abs(hh) * e5 / np.sqrt((e5 + 0.01 * e3) * n)
         if not np.isfinite(en):
-            raise DynamicsError(f"DOP853: non-finite error estimate at t = {tn:.6g}")
+            guard.check(tn, h, y_new)  # names the non-finite state
+            raise DynamicsError(f"DOP853: non-finite error estimate at t = {tn:.6g}" + _tail(guard))
         if en < 1.0:
             factor = 10.0 if en == 0 else min(10.0, 0.9 * en ** (-1.0 / 8.0))
             t_old, t_new = tn, tn + hh
@@ -310,11 +328,16 @@ def _integrate_dop853(rhs, y0, t, rtol, atol, emit, progress, counter) -> tuple[
                 i += 1
             # a step shortened to land on a save says nothing about the step size: keep h
             h = max(h, hh * factor) if land else hh * factor
+            guard.check(tn, h, y)
             if progress is not None:
                 progress(min(1.0, (tn - t[0]) / (t_end - t[0])))
         else:
             rejected += 1
             h = hh * max(0.2, 0.9 * en ** (-1.0 / 8.0))
             if h < 16 * np.spacing(max(abs(tn), abs(t_end))):
-                raise DynamicsError(f"DOP853: step size underflow at t = {tn:.6g}")
+                raise DynamicsError(
+                    f"DOP853: the step size collapsed to {h:.3g} at t = {tn:.6g}: the generator "
+                    "is too stiff for the explicit solver (rates far above the other energy "
+                    "scales)" + _tail(guard)
+                )
     return steps, rejected

@@ -20,13 +20,15 @@ import numpy as np
 import xarray as xr
 
 from ..core._report import Report, fmt
-from ..core.errors import DynamicsError
+from ..core._validate import describe_value, finite_real, square
+from ..core.errors import CorrthermError, DynamicsError
 from ..core.model import Bipartite
 from ..core.trajectory import _check_model
 from .davies import DaviesBath, davies_bath, davies_jumps
 from .evolution import evolve
 from .redfield import RedfieldBath, redfield_bath
 from .steady import steady_state
+from .thermal import RATE_FUNCTIONS
 
 __all__ = ["APPROACHES", "ThermalBath", "compare_approaches"]
 
@@ -66,6 +68,32 @@ class ThermalBath(Report):
             ("γ0", fmt(self.gamma0)),
             ("μ", fmt(self.mu)),
         ]
+
+    def __post_init__(self) -> None:
+        # validated when made, so that a bad bath fails where it is written, not in a solver
+        ops = self.coupling if isinstance(self.coupling, list | tuple) else [self.coupling]
+        if not ops:
+            raise DynamicsError("coupling: is empty; expected one or more operators S_k")
+        for k, S in enumerate(ops):
+            try:
+                square(S, f"coupling[{k}]" if len(ops) > 1 else "coupling")
+            except CorrthermError as exc:
+                raise DynamicsError(str(exc)) from None
+        finite_real(self.beta, "beta", DynamicsError, "a finite real inverse temperature")
+        g0 = finite_real(self.gamma0, "gamma0", DynamicsError, "a finite, non-negative rate")
+        if g0 < 0:
+            raise DynamicsError(
+                f"gamma0: got {self.gamma0!r}; expected a finite, non-negative rate"
+            )
+        if self.mu is not None:
+            finite_real(self.mu, "mu", DynamicsError, "a finite chemical potential or None")
+        if not callable(self.rate) and not (
+            isinstance(self.rate, str) and self.rate in RATE_FUNCTIONS
+        ):
+            raise DynamicsError(
+                f"rate: got {describe_value(self.rate)}; expected one of "
+                f"{sorted(RATE_FUNCTIONS)} or a callable gamma(omega)"
+            )
 
     def dissipator(
         self, model: Bipartite, side: str, approach: str

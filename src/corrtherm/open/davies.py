@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..core._report import Report, fmt
-from ..core._validate import to_array
+from ..core._validate import finite_real, to_array
 from ..core.errors import DynamicsError, ModelError
 from ..core.model import Bipartite
 from .thermal import _check_rates, thermal_rate
@@ -173,35 +173,20 @@ def _as_couplings(coupling: Any, dim: int, name: str = "coupling") -> list[np.nd
 def _check_side(model: Any, side: Any) -> tuple[Bipartite, str]:
     if not isinstance(model, Bipartite):
         raise ModelError(f"model: got {type(model).__name__}; expected a corrtherm.Bipartite")
-    if side not in ("A", "B"):
+    if not isinstance(side, str) or side not in ("A", "B"):
         raise DynamicsError(f"side: got {side!r}; expected 'A' or 'B'")
     return model, side
 
 
 def _check_scalars(beta: Any, gamma0: Any, mu: Any, tol: Any) -> tuple[float, float, float]:
-    try:
-        b = float(beta)
-    except (TypeError, ValueError):
-        raise DynamicsError(f"beta: got {beta!r}; expected a finite real number") from None
-    if not np.isfinite(b):
-        raise DynamicsError(f"beta: got {beta!r}; expected a finite real inverse temperature")
-    try:
-        g0 = float(gamma0)
-    except (TypeError, ValueError):
-        raise DynamicsError(f"gamma0: got {gamma0!r}; expected a non-negative real") from None
-    if not np.isfinite(g0) or g0 < 0:
+    # finite_real: a bool or a string such as "3" is not a number
+    b = finite_real(beta, "beta", DynamicsError, "a finite real inverse temperature")
+    g0 = finite_real(gamma0, "gamma0", DynamicsError, "a finite, non-negative rate")
+    if g0 < 0:
         raise DynamicsError(f"gamma0: got {gamma0!r}; expected a finite, non-negative rate")
     if mu is not None:
-        try:
-            m = float(mu)
-        except (TypeError, ValueError):
-            raise DynamicsError(f"mu: got {mu!r}; expected a real number or None") from None
-        if not np.isfinite(m):
-            raise DynamicsError(f"mu: got {mu!r}; expected a finite chemical potential")
-    try:
-        t = float(tol)
-    except (TypeError, ValueError):
-        raise DynamicsError(f"tol: got {tol!r}; expected a small positive number") from None
+        finite_real(mu, "mu", DynamicsError, "a finite chemical potential or None")
+    t = finite_real(tol, "tol", DynamicsError, "0 < tol < 1e-2")
     if not (0 < t < 1e-2):
         raise DynamicsError(f"tol: got {tol!r}; expected 0 < tol < 1e-2")
     return b, g0, t

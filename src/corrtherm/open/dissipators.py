@@ -18,6 +18,7 @@ import numpy as np
 
 from ..core._validate import square, to_array
 from ..core.errors import DynamicsError, ModelError
+from ..core.limits import COMPLEX_BYTES, check_rate_scale, require_memory
 from ..core.model import Bipartite
 
 __all__ = [
@@ -83,6 +84,7 @@ def as_jumps(jumps: Any, dim: int, name: str = "jumps", full_dim: int | None = N
     out = np.zeros((len(arrays), *shape), dtype=complex)
     for k, arr in enumerate(arrays):
         out[k] = arr
+    check_rate_scale(out, name, DynamicsError)
     return out
 
 
@@ -172,6 +174,11 @@ def lindblad_superoperator(model: Bipartite, jumps_A: Any = (), jumps_B: Any = (
         raise ModelError(f"model: got {type(model).__name__}; expected a corrtherm.Bipartite")
     dA, dB = model.dims
     d = model.d
+    require_memory(
+        3 * COMPLEX_BYTES * d**4,
+        f"lindblad_superoperator: the dense {d * d} x {d * d} generator (d = {d})",
+        "use a smaller model (corrtherm.evolve never builds it for d > 16)",
+    )
     I = np.eye(d)
     out = -1j * (np.kron(model.H, I) - np.kron(I, model.H.T))
     for side, js in (

@@ -25,7 +25,6 @@ into the hot one, the violation the audit reports.
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -34,7 +33,7 @@ import numpy as np
 import xarray as xr
 
 from ..core._report import Report
-from ..core._validate import density_matrix
+from ..core._validate import density_matrix, finite_real
 from ..core.errors import DynamicsError
 from ..core.model import Bipartite
 from ..core.trajectory import _check_model, _hermitize
@@ -90,13 +89,7 @@ def check_thermodynamics(
                 )
             out[name] = 0.0
             continue
-        try:
-            v = float(val)
-        except (TypeError, ValueError):
-            raise DynamicsError(f"{name}: got {val!r}; expected a finite real number") from None
-        if not math.isfinite(v):
-            raise DynamicsError(f"{name}: got {val!r}; expected a finite inverse temperature")
-        out[name] = v
+        out[name] = finite_real(val, name, DynamicsError, "a finite inverse temperature")
     for name, val in (("mu_A", mu_A), ("mu_B", mu_B)):
         if val is None:
             out[name] = 0.0
@@ -105,13 +98,7 @@ def check_thermodynamics(
             raise DynamicsError(
                 f"{name}: a chemical potential needs number operators; the model has no N_A, N_B"
             )
-        try:
-            v = float(val)
-        except (TypeError, ValueError):
-            raise DynamicsError(f"{name}: got {val!r}; expected a finite real number") from None
-        if not math.isfinite(v):
-            raise DynamicsError(f"{name}: got {val!r}; expected a finite chemical potential")
-        out[name] = v
+        out[name] = finite_real(val, name, DynamicsError, "a finite chemical potential")
     out["particles"] = float(mu_A is not None or mu_B is not None)
     return out
 
@@ -500,6 +487,8 @@ def second_law_audit(ds: xr.Dataset) -> str:
     baths the line adds the local accounting sigma_local >= 0 (Tr[V L_X[rho]] booked as work).
     A violation of either the second law or positivity starts the line with "WARNING:".
     """
+    if not isinstance(ds, xr.Dataset):
+        raise DynamicsError(f"ds: got {type(ds).__name__}; expected a trajectory xarray.Dataset")
     if "second_law" not in ds.attrs:
         return ""
     g, loc = ds.attrs["second_law"], ds.attrs.get("second_law_local", "")

@@ -16,10 +16,11 @@ import numpy as np
 import xarray as xr
 
 from ..core._threads import resolve as resolve_threads
-from ..core._validate import density_matrix
+from ..core._validate import density_matrix, finite_real
 from ..core.errors import DynamicsError
+from ..core.limits import COMPLEX_BYTES, require_memory
 from ..core.model import Bipartite
-from ..core.trajectory import _check_alpha, _check_model, _check_times
+from ..core.trajectory import _check_alpha, _check_model, _check_time_span, _check_times
 from ._assemble import ENTROPIC_MAX_D
 from ._kernels import BlockSpectrum
 from .baths import approach_of, as_bath, is_local
@@ -35,21 +36,41 @@ from .redfield import RedfieldBath
 
 __all__ = ["evolve"]
 
+#: The solvers of :func:`evolve`.
+METHODS = ("auto", "exact", "ode")
 #: ``method="auto"`` uses the exact propagator up to this total dimension, the ODE above it.
 EXACT_AUTO_MAX_D = 16
 #: Largest d for which ``method="exact"`` (a dense d^2 x d^2 generator) is allowed at all.
 EXACT_MAX_D = 48
 
 
+#: Smallest relative tolerance of the ODE driver: ~500 ulps of float64.
+RTOL_MIN = 1e-13
+#: Smallest absolute tolerance: states have unit trace, so entries are O(1) and float64 resolves
+#: them to eps ~ 2.2e-16; an atol far below that (1e-25 measured: 1000x more steps, then a stall)
+#: asks the solver for digits that round-off in the right-hand side keeps destroying.
+ATOL_MIN = 1e-18
+
+
+def solver_bytes(d: int, method: str) -> int:
+    """Working memory of a solver at dimension d: "exact" holds the d^2 x d^2 generator, its
+    eigenvectors and their inverse (3 dense d^4 complex arrays); "ode" (DOP853) about 30 d x d
+    complex arrays (13 stages, dense output, the state and its right-hand side)."""
+    if method == "exact":
+        return 3 * COMPLEX_BYTES * d**4
+    return 30 * COMPLEX_BYTES * d * d
+
+
 def _check_tolerances(rtol: float, atol: float) -> tuple[float, float]:
-    try:
-        r, a = float(rtol), float(atol)
-    except (TypeError, ValueError):
-        raise DynamicsError(f"rtol, atol: got {rtol!r}, {atol!r}; expected real numbers") from None
-    if not (np.isfinite(r) and 1e-13 <= r < 1):
-        raise DynamicsError(f"rtol: got {rtol!r}; expected 1e-13 <= rtol < 1")
-    if not (np.isfinite(a) and 0 < a < 1):
-        raise DynamicsError(f"atol: got {atol!r}; expected 0 < atol < 1")
+    r = finite_real(rtol, "rtol", DynamicsError, f"a real number {RTOL_MIN:g} <= rtol < 1")
+    a = finite_real(atol, "atol", DynamicsError, f"a real number {ATOL_MIN:g} <= atol < 1")
+    if not (np.isfinite(r) and RTOL_MIN <= r < 1):
+        raise DynamicsError(f"rtol: got {rtol!r}; expected {RTOL_MIN:g} <= rtol < 1")
+    if not (np.isfinite(a) and ATOL_MIN <= a < 1):
+        raise DynamicsError(
+            f"atol: got {atol!r}; expected {ATOL_MIN:g} <= atol < 1 (smaller absolute errors "
+            "are below double-precision resolution at the state's scale, Tr rho = 1)"
+        )
     return r, a
 
 
@@ -125,6 +146,7 @@ def evolve(
     model = _check_model(model)
     a = _check_alpha(alpha_A)
     t = _check_times(times)
+    _check_time_span(t, model)
     r_tol, a_tol = _check_tolerances(rtol, atol)
     dA, dB = model.dims
     d = model.d
@@ -149,7 +171,7 @@ def evolve(
         JA, JB = bath_A.jumps, bath_B.jumps  # paper 1: the structured local paths
     else:
         JA, JB = bath_A, bath_B
-    if method not in ("auto", "exact", "ode"):
+    if not isinstance(method, str) or method not in METHODS:
         raise DynamicsError(f"method: got {method!r}; expected 'auto', 'exact' or 'ode'")
     if method == "auto":
         method = "exact" if d <= EXACT_AUTO_MAX_D else "ode"
@@ -158,6 +180,16 @@ def evolve(
             f"method: 'exact' builds a dense d^2 x d^2 = {d * d} x {d * d} generator; allowed up "
             f"to d = {EXACT_MAX_D}. Use method='ode' (or 'auto') for d = {d}"
         )
+    require_memory(
+        solver_bytes(d, method),
+        f"method {method!r} at d = {d}: "
+        + (
+            "the dense d^2 x d^2 generator and its eigenvectors"
+            if method == "exact"
+            else "the ODE solver's stages (about 30 d x d arrays)"
+        ),
+        "use a smaller model" + (" or method='ode'" if method == "exact" else ""),
+    )
     # the split needs a full eigendecomposition of rho at every save (and the exact branch
     # refines the grid): on by default only where that is cheap next to the evolution
     entropic = d <= ENTROPIC_MAX_D if entropic_split is None else bool(entropic_split)

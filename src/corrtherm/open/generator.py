@@ -78,6 +78,8 @@ SUPPORT_DROP_MAX = 1e-13
 
 __all__ = ["LocalGenerator"]
 
+_STIFF_HINT = "use smaller rates, a shorter time span, or method='exact' (d <= 48)"
+
 
 class LocalGenerator:
     """GKLS generator with local dissipators, applied in a structure-adapted internal basis.
@@ -567,7 +569,15 @@ class LocalGenerator:
 
         with blas_threads_limit(blas_threads) as threads:
             stats = integrate(
-                rhs, y0, t, rtol=rtol, atol=atol, method=method, on_save=save, progress=progress
+                rhs,
+                y0,
+                t,
+                rtol=rtol,
+                atol=atol,
+                method=method,
+                on_save=save,
+                progress=progress,
+                hint=_STIFF_HINT,
             )
         layout = None if op is None else op.layout
         stats.update(

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
-from ..core._validate import hermitian
-from ..core.errors import DynamicsError
+from ..core._validate import describe_value, finite_real, hermitian, to_array, tolerance
+from ..core.errors import CorrthermError, DynamicsError
 
 __all__ = ["thermal_jumps", "thermal_rate", "RATE_FUNCTIONS", "RATE_FAMILIES", "RateFamily"]
 
@@ -128,7 +128,17 @@ def thermal_rate(
     All built-ins satisfy detailed balance gamma(omega) / gamma(-omega) = exp(-beta omega)
     (Eq. 13); user callables are checked for it by :func:`thermal_jumps`.
     """
-    w = np.asarray(omega, dtype=float)
+    try:
+        wc = to_array(omega, "omega")
+    except CorrthermError as exc:
+        raise DynamicsError(str(exc)) from None
+    if np.any(wc.imag != 0):
+        raise DynamicsError("omega: has complex entries; expected real energy differences")
+    w = wc.real
+    beta = finite_real(beta, "beta", DynamicsError, "a finite real inverse temperature")
+    g0 = finite_real(gamma0, "gamma0", DynamicsError, "a finite rate >= 0")
+    if g0 < 0:
+        raise DynamicsError(f"gamma0: got {gamma0!r}; expected a finite rate >= 0")
     if callable(rate):
         try:
             out = np.asarray(rate(w), dtype=float)
@@ -142,14 +152,15 @@ def thermal_rate(
                 "vectorized function gamma(omega)"
             )
         return out
-    if rate not in RATE_FUNCTIONS:
+    if not isinstance(rate, str) or rate not in RATE_FUNCTIONS:
         raise DynamicsError(
-            f"rate: got {rate!r}; expected one of {sorted(RATE_FUNCTIONS)} or a "
+            f"rate: got {describe_value(rate)}; expected one of {sorted(RATE_FUNCTIONS)} or a "
             "callable gamma(omega)"
         )
     if rate in ("ohmic", "bose") and not beta > 0:
         raise DynamicsError(f"beta: got {beta!r}; the {rate!r} rate needs beta > 0")
-    return RATE_FUNCTIONS[rate](w, float(beta), float(gamma0))
+    with np.errstate(over="ignore"):  # an overflowing rate is reported by _check_rates
+        return RATE_FUNCTIONS[rate](w, beta, g0)
 
 
 def thermal_jumps(
@@ -179,17 +190,17 @@ def thermal_jumps(
     only up to the symmetry of the level.
     """
     H = hermitian(H_local, "H_local")
-    if not np.isfinite(beta):
-        raise DynamicsError(f"beta: got {beta!r}; expected a finite real inverse temperature")
-    try:
-        g0 = float(gamma0)
-    except (TypeError, ValueError):
-        raise DynamicsError(
-            f"gamma0: got {gamma0!r}; expected a non-negative real number"
-        ) from None
-    if not np.isfinite(g0) or g0 < 0:
+    beta = finite_real(beta, "beta", DynamicsError, "a finite real inverse temperature")
+    g0 = finite_real(gamma0, "gamma0", DynamicsError, "a finite, non-negative rate")
+    if g0 < 0:
         raise DynamicsError(f"gamma0: got {gamma0!r}; expected a finite, non-negative rate")
-    if degenerate not in ("error", "allow"):
+    if not isinstance(rate, str) and not callable(rate):
+        raise DynamicsError(
+            f"rate: got {describe_value(rate)}; expected one of {sorted(RATE_FUNCTIONS)} or a "
+            "callable gamma(omega)"
+        )
+    degeneracy_tol = tolerance(degeneracy_tol, "degeneracy_tol", DynamicsError)
+    if not isinstance(degenerate, str) or degenerate not in ("error", "allow"):
         raise DynamicsError(f"degenerate: got {degenerate!r}; expected 'error' or 'allow'")
     E, Q = np.linalg.eigh(H)
     spread = max(1.0, float(E[-1] - E[0])) if E.size else 1.0

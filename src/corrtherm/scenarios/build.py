@@ -14,11 +14,20 @@ from pydantic import ValidationError
 
 from ..core._validate import density_matrix
 from ..core.errors import CorrthermError, ScenarioError
+from ..core.limits import check_rate_scale, require_memory
 from ..core.model import Bipartite
 from ..core.states import gibbs_state, positivity_interval
+from ..core.trajectory import _check_time_span, ledger_bytes
 from ..isolated.correlated_states import particle_exchange_coherence
 from ..open.compare import ThermalBath
 from ..open.davies import DaviesBath
+from ..open.evolution import (
+    EXACT_AUTO_MAX_D,
+    EXACT_MAX_D,
+    METHODS,
+    _check_tolerances,
+    solver_bytes,
+)
 from ..open.redfield import RedfieldBath
 from ..open.thermal import thermal_jumps
 from .expressions import (
@@ -30,6 +39,7 @@ from .expressions import (
     evaluate_expression,
     parse_expression,
 )
+from .files import load_npy
 from .schema import BathSpec, SiteKind, StateSpec, _pydantic_message
 
 if TYPE_CHECKING:
@@ -210,7 +220,12 @@ def build_scenario(scen: Scenario, check_state: bool = True) -> BuiltScenario:
     which side each operator may touch), builds rho(0) = gamma_A (x) gamma_B + c chi (or reads
     the ``.npy`` matrix) and checks it is a state (``check_state``), and turns each bath into
     thermal jumps (paper 1, Eqs. 12-13) or explicit ones. Errors name the file and the key.
+    A ``[gaussian]`` scenario gives a :class:`~corrtherm.scenarios.gaussian_build.BuiltGaussian`.
     """
+    if scen.spec.gaussian is not None:
+        from .gaussian_build import build_gaussian
+
+        return build_gaussian(scen, check_state)
     spec, src = scen.spec, scen.source
     space = _sites(scen)
     m = spec.model
@@ -242,16 +257,8 @@ def build_scenario(scen: Scenario, check_state: bool = True) -> BuiltScenario:
         path = Path(st.matrix)
         if not path.is_absolute():
             path = scen.base_dir / path
-        try:
-            rho0 = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise ScenarioError(f"{src}: state.matrix: cannot read {path} ({exc})") from None
-        if rho0.shape != (model.d, model.d):
-            raise ScenarioError(
-                f"{src}: state.matrix: {path} has shape {rho0.shape}; expected "
-                f"({model.d}, {model.d})"
-            )
-        rho0 = np.asarray(rho0, dtype=complex)
+        # the header is read first: a file claiming a huge shape is refused unread
+        rho0 = load_npy(path, (model.d, model.d), f"{src}: state.matrix")
     else:
         if st.matrix is not None:
             raise ScenarioError(f'{src}: state.matrix: only used with kind = "matrix"')
@@ -334,6 +341,8 @@ def build_scenario(scen: Scenario, check_state: bool = True) -> BuiltScenario:
         raise ScenarioError(
             f'{src}: dynamics.approach: {dyn.approach!r} needs kind = "open" with baths'
         )
+    # what `run` would refuse, `check` and loading refuse too (same validators, same numbers)
+    _check_solver_options(scen, model, times, dyn.kind)
     return BuiltScenario(
         model=model,
         rho0=rho0,
@@ -405,6 +414,7 @@ def _bath(
             _op(scen, space, j, f"{where}.jumps[{k}]", side, hermitian=False)
             for k, j in enumerate(bath.jumps)
         )
+        check_rate_scale(ops, f"{src}: {where}.jumps", ScenarioError)
         return ops, beta, mu, None
     if beta is None:
         raise ScenarioError(
@@ -421,9 +431,11 @@ def _bath(
         if mu is not None:
             H = H - mu * (model.N_A if side == "A" else model.N_B)
         try:
-            return tuple(thermal_jumps(H, beta, rate=bath.rate, gamma0=gamma0)), beta, mu, None
+            jumps = tuple(thermal_jumps(H, beta, rate=bath.rate, gamma0=gamma0))
         except CorrthermError as exc:
             raise ScenarioError(f"{src}: {where}: {exc}") from None
+        check_rate_scale(jumps, f"{src}: {where}.gamma0 = {gamma0:g}", ScenarioError)
+        return jumps, beta, mu, None
     texts = [bath.coupling] if isinstance(bath.coupling, str) else list(bath.coupling)
     if not texts:
         raise ScenarioError(f"{src}: {where}.coupling: is empty; expected an operator expression")
@@ -434,6 +446,52 @@ def _bath(
     tb = ThermalBath(S, beta, bath.rate, gamma0, mu)
     try:
         diss = tb.dissipator(model, side, approach)
-        return (tuple(diss) if isinstance(diss, list) else diss), beta, mu, tb
     except CorrthermError as exc:
         raise ScenarioError(f"{src}: {where}: {exc}") from None
+    if isinstance(diss, list | tuple):
+        check_rate_scale(diss, f"{src}: {where}.gamma0 = {gamma0:g}", ScenarioError)
+    return (tuple(diss) if isinstance(diss, list) else diss), beta, mu, tb
+
+
+def _check_solver_options(scen: Scenario, model: Bipartite, times: np.ndarray, kind: str) -> None:
+    """[tolerances], the time span and the memory of the run, validated as the solvers would."""
+    tol, src = scen.spec.tolerances, scen.source
+    n_times = times.size
+    try:
+        _check_time_span(times, model)
+    except CorrthermError as exc:
+        raise ScenarioError(f"{src}: time.t_final: {exc}") from None
+    if tol.method not in METHODS:
+        raise ScenarioError(
+            f"{src}: tolerances.method: got {tol.method!r}; expected one of "
+            f"{', '.join(repr(m) for m in METHODS)}"
+        )
+    try:
+        _check_tolerances(tol.rtol, tol.atol)
+    except CorrthermError as exc:
+        raise ScenarioError(f"{src}: tolerances.{exc}") from None
+    d = model.d
+    method = tol.method
+    if kind == "open" and method == "exact" and d > EXACT_MAX_D:
+        raise ScenarioError(
+            f"{src}: tolerances.method: 'exact' builds a dense d^2 x d^2 generator; allowed up "
+            f"to d = {EXACT_MAX_D}, here d = {d}; expected 'ode' or 'auto'"
+        )
+    if method == "auto":
+        method = "exact" if d <= EXACT_AUTO_MAX_D else "ode"
+    store = scen.spec.analyses.store_states
+    dA, dB = model.dims
+    need = ledger_bytes(n_times, dA, dB, store)
+    if store:  # results.nc splits the complex states into real and imaginary parts
+        need += ledger_bytes(n_times, dA, dB, True) - ledger_bytes(n_times, dA, dB, False)
+    if kind == "open":
+        need += solver_bytes(d, method)
+    require_memory(
+        need,
+        f"{src}: the run ({n_times} save times at d = {d}"
+        + (", store_states = true" if store else "")
+        + ")",
+        "save fewer times (time.n_points)"
+        + (" or set analyses.store_states = false" if store else "")
+        + " or use a smaller model",
+    )

@@ -12,6 +12,7 @@ from ..core.states import _pt
 from ..open.baths import as_bath
 from ..open.steady import DENSE_MAX_D, steady_state
 from .build import build_scenario
+from .gaussian_build import BuiltGaussian, check_gaussian
 
 if TYPE_CHECKING:
     from .load import Scenario
@@ -33,6 +34,8 @@ def check_scenario(scen: Scenario, tol: float = 1e-9) -> list[dict[str, Any]]:
     Returns rows {name, equation, value (Frobenius norm), holds}.
     """
     b = build_scenario(scen)
+    if isinstance(b, BuiltGaussian):
+        return check_gaussian(b, tol)
     m = b.model
     dA, dB = m.dims
     rows: list[dict[str, Any]] = []
@@ -76,8 +79,8 @@ def steady_state_audit(scen: Scenario) -> str:
     from .run import _bath_thermodynamics
 
     b = build_scenario(scen)
-    if b.kind != "open":
-        return ""
+    if b.kind != "open" or not hasattr(b, "bath_thermo"):
+        return ""  # isolated, or a free-particle ([gaussian]) model: no dense steady state
     th = _bath_thermodynamics(b)
     if not th:
         return "second-law audit: skipped (a bath without beta: give dynamics.bath_X.beta)"

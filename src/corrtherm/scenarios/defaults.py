@@ -43,7 +43,12 @@ def _irrelevant(spec: ScenarioSpec, path: str) -> bool:
     if section in QUIET:
         return True
     if section == "tolerances":
-        return spec.dynamics.kind == "isolated"  # exact spectral evolution: no solver
+        # exact spectral evolution, and every Gaussian propagator: no solver
+        return spec.dynamics.kind == "isolated" or spec.gaussian is not None
+    if spec.gaussian is not None and (
+        path in ("dynamics.alpha_A", "state.phase") or path.endswith(".rate")
+    ):
+        return True  # v = 0; no phase: aligned correlations; no rate: flat Gaussian rates
     if section == "state":
         if st.kind == "matrix":
             return True
@@ -51,7 +56,7 @@ def _irrelevant(spec: ScenarioSpec, path: str) -> bool:
             return True
         if key == "phase" and (st.correlation or "").strip() != "particle-exchange":
             return True
-        if key in ("mu_A", "mu_B") and spec.model.N_A is None:
+        if key in ("mu_A", "mu_B") and spec.model is not None and spec.model.N_A is None:
             return True  # no number operators: no chemical potential
     if section == "dynamics" and key == "approach":
         # only a bath given by its coupling can be built another way than paper 1's

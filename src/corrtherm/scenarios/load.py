@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 import tomllib
 from collections.abc import Mapping
@@ -14,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from ..core._validate import finite_real
 from ..core.errors import ScenarioError
 from .expressions import _suggest
 from .schema import ScenarioSpec, _pydantic_message
@@ -27,6 +27,10 @@ __all__ = [
     "to_toml",
     "DEFAULT_PRESET",
 ]
+
+
+#: Largest scenario file read (bytes): scenarios are short text; arrays go in .npy files.
+MAX_SCENARIO_BYTES = 1 << 20
 
 
 class Scenario(BaseModel):
@@ -64,15 +68,9 @@ class Scenario(BaseModel):
             )
         new = {**self.spec.parameters}
         for k, v in values.items():
-            try:
-                fv = float(v)
-            except (TypeError, ValueError):
-                raise ScenarioError(
-                    f"{self.source}: parameters.{k}: got {v!r}; expected a number"
-                ) from None
-            if not math.isfinite(fv):
-                raise ScenarioError(f"{self.source}: parameters.{k}: got {fv}; expected finite")
-            new[k] = fv
+            new[k] = finite_real(
+                v, f"{self.source}: parameters.{k}", ScenarioError, "a finite real number"
+            )
         text = _replace_parameters(self.text, new)
         return _make_scenario(text, self.source, self.name)
 
@@ -146,10 +144,16 @@ def _replace_parameters(text: str, new: Mapping[str, float]) -> str:
 
 
 def _make_scenario(text: str, source: str, name: str) -> Scenario:
+    # a UTF-8 byte-order mark (Windows editors write one) is not part of the TOML document
+    text = text.removeprefix("\ufeff")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: TOML syntax error: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(
+            f"{source}: TOML nested too deeply; expected a scenario of tables of values"
+        ) from None
     try:
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as exc:
@@ -208,22 +212,45 @@ def load_preset(name: str = DEFAULT_PRESET) -> Scenario:
     return _make_scenario(preset_text(name), f"<preset:{name}>", name)
 
 
+def _is_path(p: str | Path, file: bool = False) -> bool:
+    """Whether ``p`` names an existing path (a file); False for names the OS cannot even look
+    up (a NUL byte, a component longer than NAME_MAX)."""
+    try:
+        q = Path(p)
+        return q.is_file() if file else q.exists()
+    except (OSError, ValueError):
+        return False
+
+
 def load_scenario(path_or_text: str | Path) -> Scenario:
     """Load and validate a scenario from a ``.toml`` path, a preset name, or TOML text.
 
     Every problem raises :class:`ScenarioError` naming the file, the field and what is wrong.
     """
+    if isinstance(path_or_text, str) and len(path_or_text) > MAX_SCENARIO_BYTES:
+        raise ScenarioError(
+            f"scenario: text of {len(path_or_text):,} characters; expected at most "
+            f"{MAX_SCENARIO_BYTES:,}"
+        )
     if isinstance(path_or_text, Path) or (
         isinstance(path_or_text, str)
         and "\n" not in path_or_text
-        and (path_or_text.endswith(".toml") or Path(path_or_text).exists())
+        and (path_or_text.endswith(".toml") or _is_path(path_or_text))
     ):
         p = Path(path_or_text)
-        if not p.is_file():
+        if _is_path(p) and p.is_dir():
+            raise ScenarioError(f"{p}: is a directory; expected a scenario .toml file")
+        if not _is_path(p, file=True):
             if isinstance(path_or_text, str) and path_or_text in list_presets():
                 return load_preset(path_or_text)
             raise ScenarioError(f"{p}: scenario file not found")
         try:
+            size = p.stat().st_size
+            if size > MAX_SCENARIO_BYTES:
+                raise ScenarioError(
+                    f"{p}: scenario file of {size:,} bytes; expected a TOML scenario of at most "
+                    f"{MAX_SCENARIO_BYTES:,} bytes (large arrays belong in .npy files)"
+                )
             text = p.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ScenarioError(f"{p}: cannot read scenario file ({exc})") from None

@@ -38,6 +38,7 @@ from .expressions import (
     SiteSpec,
     _local_table,
 )
+from .gaussian_schema import GAUSSIAN_NOTES, GAUSSIAN_TEMPLATE, commented_out
 from .schema import BathSpec, ScenarioSpec, SiteKind
 
 __all__ = ["scenario_reference_markdown", "scenario_template_toml", "schema_sections"]
@@ -303,6 +304,7 @@ def scenario_reference_markdown() -> str:
             L += _dynamics_section()
         elif model is BathSpec:
             L += _rates_section()
+        L += GAUSSIAN_NOTES if header == "gaussian" else []
     L += _expressions_section()
     L += [
         "## Template",
@@ -524,8 +526,7 @@ _TEMPLATE_COMMENTED: dict[str, str] = {
     "dynamics.bath_B.jumps": '["sqrt(gamma0) * sm(B0)"]',
     "dynamics.bath_A.coupling": '"sx(A0)"',
     "dynamics.bath_B.coupling": '"sx(B0)"',
-    "dynamics.bath_A.mu": "0.0",
-    "dynamics.bath_B.mu": "0.0",
+    **GAUSSIAN_TEMPLATE,  # dynamics.bath_X.mu and the keys of [gaussian]
     "analyses.beta_A": '"beta_A"',
     "analyses.beta_B": '"beta_B"',
     "analyses.mu_A": "0.0",
@@ -596,4 +597,4 @@ def scenario_template_toml() -> str:
             )
         for name, field in _scalar_fields(model).items():
             out += [""] + _field_lines(header, name, field)
-    return "\n".join(out) + "\n"
+    return commented_out("\n".join(out) + "\n")  # [gaussian]: the alternative to [model]

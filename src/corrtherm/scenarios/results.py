@@ -12,6 +12,7 @@ import xarray as xr
 
 from ..core.errors import MissingDependencyError, ScenarioError
 from ..core.metadata import annotate
+from .files import as_path, atomic_write
 
 __all__ = ["write_results", "read_results", "netcdf_engine"]
 
@@ -44,11 +45,14 @@ def write_results(ds: xr.Dataset, path: str | Path) -> Path:
     """Write a run to NetCDF (see :func:`netcdf_engine`) atomically: complex variables are stored as
     ``NAME_re``/``NAME_im`` pairs, attrs that NetCDF cannot hold as JSON strings.
 
-    The file is written under a temporary name in the same directory and renamed at the end,
-    so an interrupted run never leaves a complete-looking file. Read back with
-    :func:`read_results` (or ``xr.open_dataset``, which shows the split pairs).
+    The file is written under a temporary name in the same directory and renamed at the end
+    (:func:`corrtherm.scenarios.files.atomic_write`), so an interrupted run never leaves a
+    complete-looking file and a symlink at ``path`` is replaced, never written through. Read
+    back with :func:`read_results` (or ``xr.open_dataset``, which shows the split pairs).
     """
-    path = Path(path)
+    if not isinstance(ds, xr.Dataset):
+        raise ScenarioError(f"ds: got {type(ds).__name__}; expected an xarray.Dataset of a run")
+    path = as_path(path, "path")
     out = xr.Dataset(coords={k: v for k, v in ds.coords.items()})
     for name, var in ds.data_vars.items():
         if np.iscomplexobj(var.values):
@@ -58,14 +62,8 @@ def write_results(ds: xr.Dataset, path: str | Path) -> Path:
             out[name] = var
     out.attrs = {k: _netcdf_attr(v) for k, v in ds.attrs.items()}
     annotate(out)  # units, long_name (and the real/imaginary part) of every variable
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
-        out.to_netcdf(tmp, engine=netcdf_engine())
-        tmp.replace(path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    engine = netcdf_engine()
+    return atomic_write(path, lambda tmp: out.to_netcdf(tmp, engine=engine))
 
 
 def read_results(path: str | Path) -> xr.Dataset:
@@ -74,11 +72,15 @@ def read_results(path: str | Path) -> xr.Dataset:
     ``NAME_re``/``NAME_im`` pairs become one complex variable ``NAME`` (the marginals ``rho_A``,
     ``rho_B`` and, with ``store_states``, ``rho``); attributes are kept as written.
     """
-    path = Path(path)
+    path = as_path(path, "path")
     if not path.is_file():
         raise ScenarioError(f"{path}: results file not found")
-    with xr.open_dataset(path) as f:
-        ds = f.load()
+    try:
+        with xr.open_dataset(path) as f:
+            ds = f.load()
+    except (OSError, ValueError) as exc:  # not NetCDF, truncated, unreadable
+        msg = " ".join(str(exc).split())[:200]
+        raise ScenarioError(f"{path}: cannot read as a results file ({msg})") from None
     for name in [n for n in ds.data_vars if str(n).endswith("_re")]:
         base = str(name)[:-3]
         if f"{base}_im" in ds:

@@ -20,6 +20,7 @@ from ..open.evolution import evolve
 from .build import BuiltScenario, build_scenario
 from .checks import check_scenario
 from .defaults import assumed_defaults
+from .gaussian_build import BuiltGaussian, run_gaussian
 
 if TYPE_CHECKING:
     from .load import Scenario
@@ -99,10 +100,19 @@ def run_scenario(
     J_X_local, sigma_local, min_eigenvalue; attrs second_law, approach, positivity).
     """
     t0 = time.perf_counter()
+    from .load import Scenario  # load imports build, which imports this module's siblings
+
+    if not isinstance(scenario, Scenario):
+        raise ScenarioError(
+            f"scenario: got {type(scenario).__name__}; expected a corrtherm.Scenario "
+            "(from load_scenario)"
+        )
     b = build_scenario(scenario)
     spec = scenario.spec
     try:
-        if b.kind == "isolated":
+        if isinstance(b, BuiltGaussian):
+            ds = run_gaussian(b, scenario)
+        elif b.kind == "isolated":
             ds = evolve_isolated(
                 b.model, b.rho0, b.times, alpha_A=b.alpha_A, store_states=spec.analyses.store_states
             )
@@ -132,7 +142,8 @@ def run_scenario(
         raise ScenarioError(f"{scenario.source}: dynamics: {exc}") from None
     ref = b.reference
     if (
-        b.kind == "isolated"
+        not isinstance(b, BuiltGaussian)
+        and b.kind == "isolated"
         and spec.analyses.flows
         and np.isfinite(ref["beta_A"])
         and np.isfinite(ref["beta_B"])
@@ -169,6 +180,11 @@ def summarize(ds: xr.Dataset) -> dict[str, float | str]:
     n_rhs, wall_time_s; with entropy production min_sigma, Sigma (final), second_law (and
     second_law_local for local baths), min_eigenvalue and positivity.
     """
+
+    if not isinstance(ds, xr.Dataset) or "time" not in ds.dims or ds.sizes["time"] < 1:
+        raise ScenarioError(
+            f"ds: got {type(ds).__name__}; expected the trajectory Dataset of a run"
+        )
 
     def delta(name: str) -> float:
         if name not in ds:

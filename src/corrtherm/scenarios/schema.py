@@ -10,10 +10,12 @@ import math
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..open.evolution import EXACT_AUTO_MAX_D, EXACT_MAX_D
+from ._messages import format_validation_error
 from .expressions import _RESERVED, MAX_DIMENSION
+from .gaussian_schema import GaussianModelSpec
 
 __all__ = ["ScenarioSpec"]
 
@@ -25,7 +27,8 @@ _OPERATOR = {"syntax": "operator expression"}
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: TOML `g = true` is not the number 1, and `n_points = 10.5` is not an integer
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class SiteKind(_Strict):
@@ -185,7 +188,8 @@ class BathSpec(_Strict):
     mu: Num | None = Field(
         default=None,
         description="Chemical potential of a grand-canonical bath (needs model.N_A, model.N_B; "
-        "global/redfield also need [H, N] = 0): rates gamma(omega - mu q), q the particle change.",
+        "global/redfield also need [H, N] = 0): rates gamma(omega - mu q), q the particle change. "
+        "[gaussian] models: the bath's mu (default 0).",
     )
 
 
@@ -315,7 +319,13 @@ class ScenarioSpec(_Strict):
         description="Named numbers, used by name in every expression of the file and swept "
         "by `corrtherm sweep` (see [parameters]).",
     )
-    model: ModelSpec = Field(description="The model (required).")
+    model: ModelSpec | None = Field(
+        default=None, description="The model (required unless [gaussian] is given)."
+    )
+    gaussian: GaussianModelSpec | None = Field(
+        default=None,
+        description="A free-particle model on the Gaussian engine, instead of [model].",
+    )
     state: StateSpec = Field(default=StateSpec(), description="The initial state.")
     dynamics: DynamicsSpec = Field(default=DynamicsSpec(), description="The dynamics.")
     time: TimeSpec = Field(default=TimeSpec(), description="The save times.")
@@ -335,15 +345,14 @@ class ScenarioSpec(_Strict):
                 raise ValueError(f"parameter {name} = {val} is not finite")
         return v
 
+    @model_validator(mode="after")
+    def _one_model(self) -> ScenarioSpec:
+        if (self.model is None) == (self.gaussian is None):
+            raise ValueError("give exactly one of the tables [model] and [gaussian]")
+        return self
+
 
 def _pydantic_message(exc: ValidationError) -> str:
-    errs = exc.errors()
-    e = errs[0]
-    loc = ".".join(str(p) for p in e["loc"] if not str(p).startswith(("function-", "union[")))
-    # pydantic reports one error per union branch; the str branch is the least helpful
-    loc = re.sub(r"\.(str|float|SiteKind|int)$", "", loc)
-    msg = re.sub(r"^(Value|Assertion) error, ", "", e["msg"])
-    if e["type"] == "extra_forbidden":
-        msg = "unknown field"
-    more = f" (and {len(errs) - 1} more problems)" if len(errs) > 1 else ""
-    return f"{loc or 'scenario'}: {msg}{more}"
+    # every problem, union branches merged, unknown keys with the closest allowed key
+    roots = {m.__name__: m for m in (ScenarioSpec, SiteKind, BathSpec, StateSpec)}
+    return format_validation_error(exc, roots.get(exc.title, ScenarioSpec))

@@ -9,12 +9,15 @@ Points stream into the store of :mod:`corrtherm.sweeps.store` as they finish.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import math
 import os
+import shutil
 import sys
 import time
 import uuid
+import warnings
 from collections import Counter, deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,10 +29,13 @@ import numpy as np
 from ..core._report import Report, html_table
 from ..core._version import package_version
 from ..core.errors import CorrthermError, SweepError
+from ..core.limits import require_memory
 from ..core.metadata import annotate
+from ..scenarios.files import as_path
 from ..scenarios.load import load_scenario
 from ..scenarios.run import run_scenario, summarize
-from .spec import SweepSpec, make_spec
+from ._connect import check_main_guard, connect_scheduler, probe_scheduler
+from .spec import SweepSpec, make_spec, sweep_bytes
 from .store import (
     DONE,
     FAILED,
@@ -38,9 +44,15 @@ from .store import (
     STORE_FORMAT,
     _store_exists,
     _SweepStore,
+    unreadable_store,
 )
 
 __all__ = ["ScenarioPoint", "SweepResult", "run_sweep", "open_sweep", "sweep_summary"]
+
+
+#: Memory of one local Dask worker process running scenario points (a lower bound, measured
+#: ~250 MiB resident with NumPy, SciPy, xarray and corrtherm imported).
+WORKER_BYTES = 200 * 2**20
 
 
 class ScenarioPoint:
@@ -76,7 +88,10 @@ def _evaluate_chunk(
         params = {n: float(v) for n, v in zip(names, vals, strict=True)}
         t0 = time.perf_counter()
         try:
-            res = fn(params)
+            # a worker's warnings would reach the terminal ahead of the driver's messages
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = fn(params)
         except Exception as exc:  # a bad point must not stop the sweep
             out.append((idx, False, _error_message(exc), time.perf_counter() - t0))
             continue
@@ -205,24 +220,21 @@ def _meta_for(target: Any, fingerprint: str | None) -> tuple[Callable, dict[str,
 
 
 @contextlib.contextmanager
-def _client_for(client: Any, scheduler: str | None, workers: int | None):
+def _client_for(
+    client: Any, scheduler: str | None, workers: int | None, status: Callable[[str], Any]
+):
     if client is not None:
         yield client
         return
-    from distributed import Client, LocalCluster
+    from distributed import LocalCluster
 
     if scheduler:
-        try:
-            c = Client(scheduler, timeout="15s")
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise SweepError(
-                f"--scheduler: cannot connect to {scheduler!r} ({exc}); expected "
-                "the address of a running dask scheduler, e.g. tcp://host:8786"
-            ) from None
-        with c:
+        with connect_scheduler(scheduler) as c:
             yield c
         return
     n = workers if workers is not None else (os.cpu_count() or 1)
+    check_main_guard()
+    status(f"starting {n} local Dask worker{'s' if n != 1 else ''}…")
     # One single-threaded process per core: point functions are NumPy/GIL-bound.
     with (
         LocalCluster(
@@ -232,9 +244,15 @@ def _client_for(client: Any, scheduler: str | None, workers: int | None):
             dashboard_address=":0",
             silence_logs=logging.ERROR,
         ) as cluster,
-        Client(cluster) as c,
+        _local_client(cluster) as c,
     ):
         yield c
+
+
+def _local_client(cluster: Any) -> Any:
+    from distributed import Client
+
+    return Client(cluster)
 
 
 def run_sweep(
@@ -253,8 +271,15 @@ def run_sweep(
     flush_interval: float = 1.0,
     progress: bool | None = None,
     fingerprint: str | None = None,
+    status: Callable[[str], Any] | None = None,
 ) -> SweepResult:
     """Evaluate ``target`` at every point of a sweep on a dask cluster, resumably.
+
+    The local cluster starts worker processes that re-import the calling script: a script
+    must call ``run_sweep`` under ``if __name__ == "__main__":`` (checked; a clear
+    :class:`SweepError` otherwise). A ``scheduler`` must answer the Dask handshake within
+    ``CONNECT_TIMEOUT`` seconds; the memory of the whole grid is checked before anything is
+    allocated (:mod:`corrtherm.core.limits`).
 
     Parameters
     ----------
@@ -273,12 +298,29 @@ def run_sweep(
     progress : tqdm bar (``None``: only when stderr is a terminal).
     fingerprint : extra identity of a point function (e.g. a version string); changing it
         makes an existing store refuse the sweep.
+    status : called with one-line progress messages ("starting 2 local Dask workers…").
     """
+    store = as_path(store, "store", SweepError)
     spec = make_spec(grid, random, samples, seed)
+    require_memory(
+        sweep_bytes(spec),
+        f"the sweep's in-memory table ({spec.describe()} = {spec.size:,} points)",
+        "use fewer grid points or samples (or split the sweep into several stores)",
+    )
+    status = status if status is not None else (lambda _msg: None)
+    if client is None and not scheduler:
+        check_main_guard()
     if workers is not None and (
         isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
     ):
         raise SweepError(f"--workers: got {workers!r}; expected an integer >= 1")
+    if workers is not None and client is None and not scheduler:
+        require_memory(
+            workers * WORKER_BYTES,
+            f"--workers {workers}: {workers} worker processes (about "
+            f"{WORKER_BYTES // 2**20} MiB each)",
+            "use fewer workers (one per core is the fastest)",
+        )
     if batch_size is not None and (
         isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
     ):
@@ -302,6 +344,10 @@ def run_sweep(
             "expected a picklable callable"
         ) from None
 
+    if scheduler and client is None:
+        status(f"connecting to the Dask scheduler at {scheduler}…")
+        probe_scheduler(scheduler)  # before the store exists: a bad address leaves nothing
+    created = not _store_exists(Path(store))
     st = _SweepStore(Path(store), spec, meta)
     todo_mask = st.status.ravel() == MISSING
     if retry_failed:
@@ -314,11 +360,17 @@ def run_sweep(
         if st.dirty:
             st.flush()
         if len(todo):
-            with _client_for(client, scheduler, workers) as c:
+            with _client_for(client, scheduler, workers, status) as c:
                 computed, lost = _drive(
                     c, fn, spec, st, table, todo, batch_size, flush_interval, progress, timing
                 )
         st.consolidate()
+    except BaseException:
+        st.close()
+        if created and computed == 0 and not np.any(st.status != MISSING):
+            # the cluster never ran a point: do not leave an empty store behind
+            shutil.rmtree(st.path, ignore_errors=True)
+        raise
     finally:
         st.close()
     s = st.status
@@ -456,13 +508,17 @@ def open_sweep(store: str | os.PathLike) -> Any:
     """
     import xarray as xr
 
-    path = Path(store)
+    path = as_path(store, "store", SweepError)
     if not _store_exists(path):
         raise SweepError(
             f"store: {str(path)!r} is not a sweep store; expected a DIR.zarr "
             "directory written by corrtherm sweep"
         )
-    ds = xr.open_zarr(path, consolidated=False).load()
+    try:
+        ds = xr.open_zarr(path, consolidated=False).load()
+        json.loads(ds.attrs.get("sweep_spec", "{}"))["axes"]  # plot_sweep relies on it
+    except Exception as exc:  # damaged metadata or chunks: one line, not a zarr traceback
+        raise unreadable_store(path, exc) from None
     if "status" not in ds or ds.attrs.get("sweep_format") != STORE_FORMAT:
         raise SweepError(
             f"store: {str(path)!r} is not a corrtherm sweep store; expected a "

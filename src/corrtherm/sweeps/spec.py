@@ -12,7 +12,15 @@ import numpy as np
 
 from ..core.errors import SweepError
 
-__all__ = ["GridAxis", "RandomAxis", "SweepSpec", "parse_grid", "parse_random", "make_spec"]
+__all__ = [
+    "GridAxis",
+    "RandomAxis",
+    "SweepSpec",
+    "parse_grid",
+    "parse_random",
+    "make_spec",
+    "sweep_bytes",
+]
 
 _RESERVED = {"status", "error", "wall_time", "sample"}
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -76,7 +84,8 @@ class SweepSpec:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape))
+        # math.prod: exact for any size (np.prod wraps around past 2**63)
+        return math.prod(self.shape)
 
     def coords(self) -> dict[str, tuple[tuple[str, ...], np.ndarray]]:
         """Coordinate arrays: one per grid axis, or the sampled values along ``sample``."""
@@ -182,6 +191,11 @@ def _axes(items: Any, parse: Callable[[str], Any], kind: type, field_: str) -> l
         items = [items]
     if isinstance(items, Mapping):
         items = [(k, *v) if isinstance(v, Sequence) else (k, v) for k, v in items.items()]
+    if not isinstance(items, Sequence | set | tuple) or isinstance(items, bytes):
+        raise SweepError(
+            f"{field_}: got {type(items).__name__}; expected a list of strings like "
+            f"{'NAME=START:STOP:NUM' if kind is GridAxis else 'NAME=LOW:HIGH'}"
+        )
     out = []
     for it in items:
         if isinstance(it, kind):
@@ -233,3 +247,16 @@ def make_spec(
     if samples is not None:
         raise SweepError(f"--samples: got {samples!r}; only meaningful with --random")
     return SweepSpec(grid=tuple(g))
+
+
+#: Summary values a scenario point stores (floats in memory, one array each); a lower bound.
+_SUMMARY_VALUES = 24
+
+
+def sweep_bytes(spec: SweepSpec) -> int:
+    """Bytes the driver holds for a sweep: the point table and coordinates (float64 per axis,
+    twice while the grid is meshed), status, wall time, error references and one float64 per
+    summary value for every point."""
+    n_axes = len(spec.names)
+    per_point = 8 * (3 * n_axes) + 1 + 8 + 8 + 8 * _SUMMARY_VALUES
+    return spec.size * per_point

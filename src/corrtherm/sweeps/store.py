@@ -130,8 +130,13 @@ class _SweepStore:
         if not _store_exists(path):
             self._create(meta)
         self.zstore = _durable_store(path)
-        self.group = zarr.open_group(self.zstore, mode="r+", use_consolidated=False)
-        self._check_compatible(meta)
+        try:
+            self.group = zarr.open_group(self.zstore, mode="r+", use_consolidated=False)
+            self._check_compatible(meta)
+        except SweepError:
+            raise
+        except Exception as exc:  # a damaged or foreign store: metadata zarr cannot decode
+            raise unreadable_store(path, exc) from None
         self._lock_fd = self._lock()
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="sweep-store")
         try:
@@ -146,7 +151,12 @@ class _SweepStore:
             self.dirty: set[tuple[int, ...]] = set()
             self._handles: dict[str, Any] = {}
             self.flush_time = 0.0
-            self.repaired = self._load()
+            try:
+                self.repaired = self._load()
+            except SweepError:
+                raise
+            except Exception as exc:
+                raise unreadable_store(path, exc) from None
         except BaseException:
             self.close()
             raise
@@ -202,6 +212,8 @@ class _SweepStore:
             self._new_array(g, "error", str, "", _var_attrs("error"))
             self._new_array(g, "wall_time", "f8", np.nan, _var_attrs("wall_time"))
             if self.path.exists():
+                if _store_exists(self.path):
+                    return  # another sweep created it first: opening it reports "in use"
                 if any(self.path.iterdir()):
                     raise SweepError(
                         f"--store: {str(self.path)!r} exists and is not a sweep "
@@ -209,7 +221,12 @@ class _SweepStore:
                         "corrtherm sweep"
                     )
                 self.path.rmdir()
-            os.replace(tmp, self.path)
+            try:
+                os.replace(tmp, self.path)
+            except OSError:
+                if not _store_exists(self.path):  # not the start-up race: a real failure
+                    raise
+                return  # lost the race to another sweep that created the same store
             _fsync_dir(self.path.parent)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -431,9 +448,14 @@ class _SweepStore:
         return fd
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
-        with contextlib.suppress(OSError):
-            os.close(self._lock_fd)  # releases the flock
+        """Release the pool and the lock (idempotent: a closed fd number may be reused)."""
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.shutdown(wait=True)
+        fd, self._lock_fd = getattr(self, "_lock_fd", -1), -1
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)  # releases the flock
 
     def consolidate(self) -> None:
         import zarr
@@ -458,6 +480,16 @@ def _var_attrs(name: str) -> dict[str, str]:
 def _is_number(v: Any) -> bool:
     return isinstance(v, int | float | np.integer | np.floating | np.bool_) and not isinstance(
         v, complex
+    )
+
+
+def unreadable_store(path: Path, exc: BaseException) -> SweepError:
+    """The one-line error for a store whose metadata cannot be decoded."""
+    msg = " ".join(str(exc).split())[:200] or type(exc).__name__
+    return SweepError(
+        f"--store {str(path)!r}: cannot read the sweep store ({type(exc).__name__}: {msg}); "
+        "expected a DIR.zarr made by corrtherm sweep (move the damaged store away and start "
+        "a new --store)"
     )
 
 
