@@ -31,6 +31,7 @@ from .entropy_production import (
     flux_floor,
 )
 from .exact import _evolve_exact
+from .generator import DOP853_MEMORY_BUDGET
 from .ode import _evolve_ode
 from .redfield import RedfieldBath
 
@@ -54,11 +55,14 @@ ATOL_MIN = 1e-18
 
 def solver_bytes(d: int, method: str) -> int:
     """Working memory of a solver at dimension d: "exact" holds the d^2 x d^2 generator, its
-    eigenvectors and their inverse (3 dense d^4 complex arrays); "ode" (DOP853) about 30 d x d
-    complex arrays (13 stages, dense output, the state and its right-hand side)."""
+    eigenvectors and their inverse (3 dense d^4 complex arrays); "ode" at most 21 stored
+    vectors of d^2 complex entries (DOP853: 13 stages, 3 work vectors, the right-hand side's
+    ~5) while that fits in DOP853_MEMORY_BUDGET, else 9 (the 4-vector CK45 and the same
+    right-hand side work): an upper bound, since sector storage keeps only part of d^2."""
     if method == "exact":
         return 3 * COMPLEX_BYTES * d**4
-    return 30 * COMPLEX_BYTES * d * d
+    dop853 = 21 * COMPLEX_BYTES * d * d
+    return dop853 if dop853 <= DOP853_MEMORY_BUDGET else 9 * COMPLEX_BYTES * d * d
 
 
 def _check_tolerances(rtol: float, atol: float) -> tuple[float, float]:
@@ -186,7 +190,7 @@ def evolve(
         + (
             "the dense d^2 x d^2 generator and its eigenvectors"
             if method == "exact"
-            else "the ODE solver's stages (about 30 d x d arrays)"
+            else "the ODE solver's stored vectors (at most 21 d x d arrays, 9 above 2 GB)"
         ),
         "use a smaller model" + (" or method='ode'" if method == "exact" else ""),
     )
