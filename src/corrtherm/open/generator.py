@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from ..core._threads import blas_threads as blas_threads_limit
+from ..core._threads import under_policy
 from ..core.errors import DynamicsError, ModelError
 from ..core.information import Entropies, _entropies, entropy_from_eigenvalues
 from ..core.model import Bipartite
@@ -101,6 +102,7 @@ class LocalGenerator:
     any square input; :meth:`propagate` uses a faster right-hand side valid for Hermitian rho.
     """
 
+    @under_policy
     def __init__(self, model: Bipartite, jumps_A: Sequence[Any] = (), jumps_B: Sequence[Any] = ()):
         if not isinstance(model, Bipartite):
             raise ModelError(f"model: got {type(model).__name__}; expected a corrtherm.Bipartite")
@@ -154,6 +156,7 @@ class LocalGenerator:
         """W rho_int W^dag."""
         return self._rotate(np.asarray(rho_int, dtype=complex), self.W_A, self.W_B)
 
+    @under_policy
     def _rotate(self, X: np.ndarray, UA: np.ndarray, UB: np.ndarray) -> np.ndarray:
         """(UA (x) UB) X (UA (x) UB)^dag, one factor at a time on chunks of columns (left
         action) and then of rows (right action, conj(UA) M UB^dag per row reshaped to M[a, b]):
@@ -406,6 +409,7 @@ class LocalGenerator:
         }
 
     # ------------------------------------------------------------------ sector storage
+    @under_policy
     def sector_operator(
         self, rho0_int: np.ndarray | None = None, *, structured: bool = True
     ) -> SectorOperator | None:

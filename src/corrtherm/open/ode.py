@@ -44,7 +44,8 @@ def _evolve_ode(
     """``JA``, ``JB``: local jump stacks (LocalGenerator) or any baths (FullGenerator);
     ``production``: a :class:`~corrtherm.open.entropy_production.ProductionLedger` or None;
     ``blas_threads``: see :mod:`corrtherm.core._threads`."""
-    gen = open_generator(model, JA, JB)
+    with blas_threads_limit(blas_threads):  # set-up work suffers from busy-waiting too
+        gen = open_generator(model, JA, JB)
     # the internal-basis model (dense d x d H and V) only where a state-wise ledger needs it
     mi = gen.model if (entropic or production is not None) else None
     if production is not None:
@@ -122,8 +123,10 @@ def _evolve_ode(
     try:
         if hasattr(gen, "sector_operator"):  # LocalGenerator: its own thread limit
             # the d x d internal-basis rho0 lives only until its sector blocks are taken
+            with blas_threads_limit(blas_threads):
+                state0 = gen.initial_state(gen.to_internal(rho))
             stats = gen.propagate(
-                gen.initial_state(gen.to_internal(rho)),
+                state0,
                 grid,
                 rtol=rtol,
                 atol=atol,
