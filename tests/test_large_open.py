@@ -394,3 +394,17 @@ def test_krylov_report_currents_match_dense_on_local_baths():
     assert "certificate" in kry.method
     for k in ("J_A", "J_B", "J_A_local", "J_B_local", "sigma", "sigma_local"):
         assert getattr(kry, k) == pytest.approx(getattr(dense, k), abs=1e-11), k
+
+
+def test_hamiltonian_norm_without_forming_H():
+    """The time-span check's ||H||_F from the parts (no cached d x d H) equals the dense norm."""
+    from corrtherm.core.trajectory import hamiltonian_norm
+
+    rng = np.random.default_rng(8)
+    for dA, dB in ((2, 3), (4, 2), (3, 3)):
+        model = Bipartite(
+            random_hermitian(rng, dA), random_hermitian(rng, dB), random_hermitian(rng, dA * dB)
+        )
+        value = hamiltonian_norm(model)
+        assert "H" not in model.__dict__  # nothing cached
+        assert value == pytest.approx(float(np.linalg.norm(model.H)), rel=1e-12)
