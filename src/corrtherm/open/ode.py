@@ -27,10 +27,8 @@ def _dense(gen, r) -> np.ndarray:
 
 def _evolve_ode(
     model,
-    rho,
+    inputs,
     t,
-    JA,
-    JB,
     a,
     store_states,
     entropic,
@@ -41,11 +39,16 @@ def _evolve_ode(
     *,
     blas_threads=None,
 ):
-    """``JA``, ``JB``: local jump stacks (LocalGenerator) or any baths (FullGenerator);
+    """``inputs``: the list [rho0, JA, JB] with JA, JB local jump stacks (LocalGenerator) or any
+    baths (FullGenerator); it is emptied here, so that once the generator and the initial state
+    are built nothing keeps these d x d arrays alive during the solve.
     ``production``: a :class:`~corrtherm.open.entropy_production.ProductionLedger` or None;
     ``blas_threads``: see :mod:`corrtherm.core._threads`."""
+    rho, JA, JB = inputs
+    inputs.clear()
     with blas_threads_limit(blas_threads):  # set-up work suffers from busy-waiting too
         gen = open_generator(model, JA, JB)
+    del JA, JB
     # the internal-basis model (dense d x d H and V) only where a state-wise ledger needs it
     mi = gen.model if (entropic or production is not None) else None
     if production is not None:
@@ -125,6 +128,7 @@ def _evolve_ode(
             # the d x d internal-basis rho0 lives only until its sector blocks are taken
             with blas_threads_limit(blas_threads):
                 state0 = gen.initial_state(gen.to_internal(rho))
+            del rho
             stats = gen.propagate(
                 state0,
                 grid,
@@ -135,9 +139,11 @@ def _evolve_ode(
                 blas_threads=blas_threads,
             )
         else:
+            rho_int = gen.to_internal(rho)
+            del rho
             with blas_threads_limit(blas_threads):
                 stats = gen.propagate(
-                    gen.to_internal(rho), grid, rtol=rtol, atol=atol, on_save=on_save, progress=cb
+                    rho_int, grid, rtol=rtol, atol=atol, on_save=on_save, progress=cb
                 )
     finally:
         if bar is not None:
