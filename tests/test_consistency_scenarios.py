@@ -145,7 +145,7 @@ def test_compare_table_and_cli(tmp_path):
     assert table["J_A"].attrs["units"] == "energy / time"
     r = runner.invoke(app, ["compare", "levy-kosloff-local", "--out", str(tmp_path / "c.nc")])
     assert r.exit_code == 0, r.output
-    assert "flow direction changed" in r.stdout
+    assert "heat flow differs from local" in r.stdout
     assert "WARNING: second law violated at the steady state by: local" in r.stdout
     back = ct.read_results(tmp_path / "c.nc")
     assert list(back["second_law"].values) == ["violated", "holds", "holds"]
@@ -154,6 +154,15 @@ def test_compare_table_and_cli(tmp_path):
 def test_compare_needs_couplings():
     r = runner.invoke(app, ["compare", "xx-chain-two-baths"])
     assert r.exit_code == 2 and "dynamics.bath_A.coupling: missing" in r.stderr
+
+
+def test_compare_refuses_gaussian_scenarios_with_one_line():
+    # found by a new user: a [gaussian] preset crashed compare with an AttributeError
+    for preset in ("gaussian-two-oscillators", "gaussian-anomalous-reservoirs"):
+        r = runner.invoke(app, ["compare", preset])
+        assert r.exit_code == 2, r.output
+        assert "gaussian: compare works on [model] scenarios" in r.stderr
+        assert "internal error" not in r.stderr
 
 
 def test_compare_approaches_python_bad_input():
