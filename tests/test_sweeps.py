@@ -16,6 +16,7 @@ from pathlib import Path
 import cloudpickle
 import numpy as np
 import pytest
+import xarray as xr
 import zarr
 
 from corrtherm.core.errors import CorrthermError, SweepError
@@ -516,6 +517,10 @@ def test_plot_sweep_1d_2d_random(client, tmp_path):
     fig = plot_sweep(s2, var="a", out=tmp_path / "p2.png")
     ax = fig.axes[0]
     assert ax.get_xlabel() == "y" and ax.get_ylabel() == "x"
+    # a tick at every grid value, so each cell reads off as the point it is
+    ds = xr.open_zarr(s2)
+    np.testing.assert_allclose(ax.get_xticks(), ds["y"].values)
+    np.testing.assert_allclose(ax.get_yticks(), ds["x"].values)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "failed" in labels and any(lab.startswith("anomalous") for lab in labels)
     assert (tmp_path / "p2.png").stat().st_size > 1000

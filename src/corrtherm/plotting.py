@@ -341,6 +341,10 @@ def plot_sweep(
     return fig
 
 
+#: Grid axes with at most this many values get a tick at every value.
+_MAX_GRID_TICKS = 12
+
+
 def _map_2d(fig, ax, ds, var, names, x, y, val, anom, failed) -> list:
     """Draw a 2-D grid map; returns legend handles that are not artists of ``ax``."""
     extra: list = []
@@ -371,6 +375,11 @@ def _map_2d(fig, ax, ds, var, names, x, y, val, anom, failed) -> list:
     if failed.any():
         yy, xx = np.meshgrid(y, x)
         ax.plot(yy[failed], xx[failed], "x", color="C3", ms=7, mew=2, label="failed")
+    # ticks on the grid values (a few): cells are read off by the parameter values they hold
+    if len(y) <= _MAX_GRID_TICKS:
+        ax.set_xticks(y, [f"{v:.3g}" for v in y])
+    if len(x) <= _MAX_GRID_TICKS:
+        ax.set_yticks(x, [f"{v:.3g}" for v in x])
     ax.set_xlabel(_name_label(ds, names[1]))
     ax.set_ylabel(_name_label(ds, names[0]))
     return extra
