@@ -503,6 +503,12 @@ def test_scenario_sweep_matches_closed_form_and_refuses_other_scenario(client, t
     with pytest.raises(SweepError, match="--grid/--random: .*unknown parameter"):
         run_sweep(scen, store=tmp_path / "u.zarr", grid=["nope=0:1:2"], client=client)
     assert not (tmp_path / "u.zarr").exists()
+    # a first point outside the admissible c is a failed point, not a refused sweep (the README:
+    # "a point that fails ... is recorded with its error and the sweep goes on"); c_max = 0.1966
+    res = run_sweep(scen, store=tmp_path / "c.zarr", grid=["c=0.3:0:3"], client=client)
+    assert (res.done, res.failed) == (2, 1), res.summary()
+    ds = open_sweep(tmp_path / "c.zarr")
+    assert "non-positive" in str(ds["error"].sel(c=0.3).values)
 
 
 # ============================================================================ plots
