@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from matplotlib.image import imread
 
 from corrtherm.plotting import plot_currents, plot_flows, plot_run
@@ -78,7 +79,8 @@ def test_small_changes_and_the_second_law_are_visible(tmp_path, monkeypatch):
     (changes of 1e-3 on values of order 1) and σ < 0, the run's finding, was not drawn at all."""
     from corrtherm.plotting import plot_energy, plot_information
 
-    ds = run_scenario(load_preset("levy-kosloff-local"))
+    with pytest.warns(RuntimeWarning, match="entropy production sigma: violated"):
+        ds = run_scenario(load_preset("levy-kosloff-local"))
     fig = _figure_of(plot_energy, ds, tmp_path, monkeypatch)
     changes = {ln.get_label(): ln.get_ydata() for ln in fig.axes[1].get_lines()}
     np.testing.assert_allclose(changes["ΔU_χ"], ds["U_chi"] - ds["U_chi"][0], atol=1e-15)
