@@ -17,7 +17,18 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT_REF = Path(__file__).resolve().parents[2] / "shared" / "bench" / "thermal_chain_qutip.py"
+
+def shared_reference(name: str) -> Path:
+    """``shared/bench/<name>`` in the nearest ancestor directory that has it (the repository
+    may be a worktree at any depth below /work)."""
+    for parent in Path(__file__).resolve().parents:
+        cand = parent / "shared" / "bench" / name
+        if cand.exists():
+            return cand
+    return Path(__file__).resolve().parents[2] / "shared" / "bench" / name
+
+
+DEFAULT_REF = shared_reference("thermal_chain_qutip.py")
 
 
 def main() -> None:

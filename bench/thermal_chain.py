@@ -95,7 +95,9 @@ def main() -> None:
         default=None,
         help="address-space cap (default 12 GB for n <= 8, 6 GB above)",
     )
-    p.add_argument("--method", default="DOP853")
+    p.add_argument("--method", default="auto")
+    p.add_argument("--dense", action="store_true", help="corrtherm without sector storage")
+    p.add_argument("--blas-threads", default=None, help="corrtherm BLAS threads (int or auto)")
     p.add_argument("--profile", action="store_true", help="pyinstrument the corrtherm solve")
     p.add_argument(
         "--evolve",
@@ -122,7 +124,10 @@ def main() -> None:
         str(c_out),
         "--method",
         a.method,
-    ] + (["--profile"] if a.profile else [])
+    ]
+    cmd += ["--profile"] if a.profile else []
+    cmd += ["--dense"] if a.dense else []
+    cmd += ["--blas-threads", a.blas_threads] if a.blas_threads else []
     c = run_side(cmd, None, None)
     print(f"  corrtherm: {c['status']}, {c['wall_s']:.2f} s, {c['peak_MB']:.0f} MB", flush=True)
     e = None
@@ -137,6 +142,7 @@ def main() -> None:
             "--driver",
             "evolve",
         ]
+        cmd += ["--blas-threads", a.blas_threads] if a.blas_threads else []
         e = run_side(cmd, None, None)
         print(f"  ct.evolve: {e['status']}, {e['wall_s']:.2f} s, {e['peak_MB']:.0f} MB", flush=True)
     q = None
@@ -199,8 +205,8 @@ def main() -> None:
                 f"{'OK' if ag['ok'] else 'FAIL'} (tol {a.tol:g})"
             )
     print(
-        f"load average before/after: {load0} / {load1}; corrtherm n_rhs = {c.get('n_rhs')}, "
-        f"n_steps = {c.get('n_steps')}"
+        f"load average before/after: {load0} / {load1}; corrtherm {c.get('method')}, n_rhs = "
+        f"{c.get('n_rhs')}, n_steps = {c.get('n_steps')}, storage {c.get('storage')}"
     )
     with open(res_dir / "thermal_chain.jsonl", "a") as fh:
         fh.write(

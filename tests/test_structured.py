@@ -191,7 +191,7 @@ def test_propagate_matches_exact_exponential_and_heats_match_quadrature(case, re
 
     def on_save(i, r, qa, qb):
         assert i not in saved
-        saved[i] = (r.copy(), qa, qb)
+        saved[i] = (gen.dense(r).copy(), qa, qb)
 
     stats = gen.propagate(
         gen.to_internal(rho0),

@@ -188,11 +188,17 @@ def check_dims(dims: Any, d: int | None = None, name: str = "dims") -> tuple[int
 
 
 def density_matrix(
-    rho: Any, name: str = "rho", dim: int | None = None, tol: float = STATE_TOL
+    rho: Any,
+    name: str = "rho",
+    dim: int | None = None,
+    tol: float = STATE_TOL,
+    eigvalsh: Any = None,
 ) -> np.ndarray:
     """Return ``rho`` as a validated density matrix: Hermitian, unit trace, rho >= -tol.
 
     The tolerance ``tol`` applies to |Tr rho - 1| and to the most negative eigenvalue.
+    ``eigvalsh``: the eigenvalue routine for the positivity check (default numpy's; large
+    callers pass a block-wise one).
     """
     tol = tolerance(tol, "tol", StateError)
     if dim is not None:
@@ -209,7 +215,7 @@ def density_matrix(
     tr = float(np.trace(arr).real)
     if abs(tr - 1.0) > tol:
         raise StateError(f"{name}: has trace {tr:.12g}; expected 1 (off by {tr - 1.0:.3g})")
-    lam_min = float(np.linalg.eigvalsh(arr)[0])
+    lam_min = float(np.min((eigvalsh or np.linalg.eigvalsh)(arr)))
     if lam_min < -tol:
         raise StateError(
             f"{name}: is not positive semidefinite (smallest eigenvalue {lam_min:.3g} < -{tol:g})"

@@ -41,6 +41,15 @@ def as_jumps(jumps: Any, dim: int, name: str = "jumps", full_dim: int | None = N
     """
     if jumps is None:
         return np.zeros((0, dim, dim), dtype=complex)
+    shapes = {(dim, dim)} | ({(full_dim, full_dim)} if full_dim is not None else set())
+    if (
+        isinstance(jumps, np.ndarray)
+        and jumps.ndim == 3
+        and jumps.dtype == complex
+        and jumps.shape[1:] in shapes
+        and np.all(np.isfinite(jumps))
+    ):
+        return jumps  # already a validated stack: no copy (thousands of jumps at large d)
     if isinstance(jumps, np.ndarray) and jumps.ndim == 3:
         items = list(jumps)
     elif isinstance(jumps, np.ndarray) and jumps.ndim == 2:

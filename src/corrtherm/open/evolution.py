@@ -15,12 +15,14 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from ..core._threads import resolve as resolve_threads
 from ..core._validate import density_matrix, finite_real
 from ..core.errors import DynamicsError
 from ..core.limits import COMPLEX_BYTES, require_memory
 from ..core.model import Bipartite
 from ..core.trajectory import _check_alpha, _check_model, _check_time_span, _check_times
 from ._assemble import ENTROPIC_MAX_D
+from ._kernels import BlockSpectrum
 from .baths import approach_of, as_bath, is_local
 from .entropy_production import (
     SIGMA_FLOOR,
@@ -29,6 +31,7 @@ from .entropy_production import (
     flux_floor,
 )
 from .exact import _evolve_exact
+from .generator import DOP853_MEMORY_BUDGET
 from .ode import _evolve_ode
 from .redfield import RedfieldBath
 
@@ -52,11 +55,14 @@ ATOL_MIN = 1e-18
 
 def solver_bytes(d: int, method: str) -> int:
     """Working memory of a solver at dimension d: "exact" holds the d^2 x d^2 generator, its
-    eigenvectors and their inverse (3 dense d^4 complex arrays); "ode" (DOP853) about 30 d x d
-    complex arrays (13 stages, dense output, the state and its right-hand side)."""
+    eigenvectors and their inverse (3 dense d^4 complex arrays); "ode" at most 21 stored
+    vectors of d^2 complex entries (DOP853: 13 stages, 3 work vectors, the right-hand side's
+    ~5) while that fits in DOP853_MEMORY_BUDGET, else 9 (the 4-vector CK45 and the same
+    right-hand side work): an upper bound, since sector storage keeps only part of d^2."""
     if method == "exact":
         return 3 * COMPLEX_BYTES * d**4
-    return 30 * COMPLEX_BYTES * d * d
+    dop853 = 21 * COMPLEX_BYTES * d * d
+    return dop853 if dop853 <= DOP853_MEMORY_BUDGET else 9 * COMPLEX_BYTES * d * d
 
 
 def _check_tolerances(rtol: float, atol: float) -> tuple[float, float]:
@@ -90,6 +96,7 @@ def evolve(
     beta_B: float | None = None,
     mu_A: float | None = None,
     mu_B: float | None = None,
+    blas_threads: int | str | None = None,
 ) -> xr.Dataset:
     """Open GKLS evolution d rho/dt = -i[H, rho] + L_A[rho] + L_B[rho] (paper 1, Eqs. 1-2) with
     the time-resolved, correlation-resolved energy ledger.
@@ -104,9 +111,13 @@ def evolve(
     Methods: "exact" diagonalizes the d^2 x d^2 generator once (falls back to exact matrix
     exponentials of the time steps if it is defective), so every save time, however late, is
     exact to round-off and the heats are integrated analytically; "ode" never builds the
-    superoperator and integrates the structured generator of :mod:`~corrtherm.open.generator` with an
-    adaptive 8th-order Runge-Kutta method at (rtol, atol), heats carried as extra ODE
-    components; "auto" picks "exact" for d <= EXACT_AUTO_MAX_D.
+    superoperator and integrates the structured generator of :mod:`~corrtherm.open.generator`
+    (with two thermal baths: on the symmetry-sector blocks of rho that the dynamics reaches)
+    with an adaptive 8th-order Runge-Kutta method at (rtol, atol) (the 4-vector, 4th-order CK45
+    when DOP853's storage would exceed 2 GB), heats carried as extra ODE components; "auto"
+    picks "exact" for d <= EXACT_AUTO_MAX_D. ``blas_threads``: BLAS threads inside the ODE loop
+    (default 1, or the environment variable CORRTHERM_BLAS_THREADS; "auto" keeps the
+    library's setting), see :mod:`corrtherm.core._threads`.
 
     Variables (over ``time``) of :func:`trajectory_ledger`, plus
     J_X = Tr[H L_X[rho]] = Tr[L#_X[H] rho] (Eq. 11; positive = heat into the system),
@@ -143,7 +154,9 @@ def evolve(
     r_tol, a_tol = _check_tolerances(rtol, atol)
     dA, dB = model.dims
     d = model.d
-    rho = density_matrix(rho0, "rho0", d)
+    # positivity of a large rho0 from its symmetry blocks (exact within 1e-12, Weyl), not one
+    # dense d x d eigendecomposition (30-60 s and 1 GB at d = 4096)
+    rho = density_matrix(rho0, "rho0", d, eigvalsh=_block_eigvalsh if d > 256 else None)
     bath_A = as_bath(jumps_A, model, "A", "jumps_A")
     bath_B = as_bath(jumps_B, model, "B", "jumps_B")
     th = check_thermodynamics(model, beta_A, beta_B, mu_A, mu_B, _has(bath_A), _has(bath_B))
@@ -177,7 +190,7 @@ def evolve(
         + (
             "the dense d^2 x d^2 generator and its eigenvectors"
             if method == "exact"
-            else "the ODE solver's stages (about 30 d x d arrays)"
+            else "the ODE solver's stored vectors (at most 21 d x d arrays, 9 above 2 GB)"
         ),
         "use a smaller model" + (" or method='ode'" if method == "exact" else ""),
     )
@@ -192,9 +205,26 @@ def evolve(
     prod = None if th is None else ProductionLedger(model, t.size, th)
     if method == "exact":
         return _evolve_exact(model, rho, t, JA, JB, a, store_states, entropic, prod)
+    resolve_threads(blas_threads)  # a bad value fails here, before any work
     return _evolve_ode(
-        model, rho, t, JA, JB, a, store_states, entropic, r_tol, a_tol, progress, prod
+        model,
+        rho,
+        t,
+        JA,
+        JB,
+        a,
+        store_states,
+        entropic,
+        r_tol,
+        a_tol,
+        progress,
+        prod,
+        blas_threads=blas_threads,
     )
+
+
+def _block_eigvalsh(rho: np.ndarray) -> np.ndarray:
+    return BlockSpectrum().eigvalsh(rho)[0]
 
 
 def _has(bath) -> bool:

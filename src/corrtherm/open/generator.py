@@ -37,13 +37,15 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
-from scipy.integrate import DOP853, RK45
 
+from ..core._threads import blas_threads as blas_threads_limit
+from ..core._threads import under_policy
 from ..core.errors import DynamicsError, ModelError
 from ..core.information import Entropies, _entropies, entropy_from_eigenvalues
 from ..core.model import Bipartite
 from ..core.states import _pt
-from ._guard import ProgressGuard
+from ._blocked import SectorOperator, SectorState
+from ._integrate import METHODS, integrate
 from ._kernels import (
     BlockSpectrum,
     _add_antihermitian_part,
@@ -54,6 +56,26 @@ from ._kernels import (
     _schmidt,
     _Side,
 )
+from ._problems import KrylovSetup, local_setup, superoperator_diagonal
+from ._sectors import (
+    MAX_STORED_FRACTION,
+    SectorLayout,
+    block_closure,
+    find_sectors,
+    single_sector,
+    support_blocks,
+)
+
+#: Sector layouts with more sectors, or more local-sector pairs in one sector, are not used
+#: (their per-block bookkeeping would cost more than the dense products it saves).
+MAX_SECTORS = 512
+MAX_PAIRS_PER_SECTOR = 64
+#: ``method="auto"`` of :meth:`LocalGenerator.propagate` uses DOP853 while its ~21 stored
+#: vectors (13 stages, work, right-hand side) fit in this many bytes, the 4-vector CK45 above.
+DOP853_MEMORY_BUDGET = 2 * 2**30
+#: Entries of rho(0) outside the sector blocks of its support are dropped when their
+#: Frobenius norm is at most this (round-off of a state computed in another basis).
+SUPPORT_DROP_MAX = 1e-13
 
 __all__ = ["LocalGenerator"]
 
@@ -80,6 +102,7 @@ class LocalGenerator:
     any square input; :meth:`propagate` uses a faster right-hand side valid for Hermitian rho.
     """
 
+    @under_policy
     def __init__(self, model: Bipartite, jumps_A: Sequence[Any] = (), jumps_B: Sequence[Any] = ()):
         if not isinstance(model, Bipartite):
             raise ModelError(f"model: got {type(model).__name__}; expected a corrtherm.Bipartite")
@@ -121,6 +144,7 @@ class LocalGenerator:
         mB = [*self._VB] + [IB for _ in hA] + [p[1] for p in hB]
         self._M = _KronSum(mA, mB, dA, dB)
         self._D: np.ndarray | None = None  # built lazily: d x d
+        self._heat: tuple[np.ndarray, np.ndarray] | None = None
         self._spectrum = BlockSpectrum()
 
     # ------------------------------------------------------------------ bases and model
@@ -132,11 +156,25 @@ class LocalGenerator:
         """W rho_int W^dag."""
         return self._rotate(np.asarray(rho_int, dtype=complex), self.W_A, self.W_B)
 
+    @under_policy
     def _rotate(self, X: np.ndarray, UA: np.ndarray, UB: np.ndarray) -> np.ndarray:
-        # (UA (x) UB) X (UA (x) UB)^dag = L (L X)^dag)^dag with L the left action
-        U = _KronSum([UA], [UB], *self.dims)
-        Y = U.apply(X)
-        return U.apply(Y.conj().T).conj().T
+        """(UA (x) UB) X (UA (x) UB)^dag, one factor at a time on chunks of columns (left
+        action) and then of rows (right action, conj(UA) M UB^dag per row reshaped to M[a, b]):
+        one output array and chunk temporaries, no d x d intermediates."""
+        dA, dB = self.dims
+        d = self.d
+        out = np.empty((d, d), dtype=complex)
+        step = max(1, 2**21 // d)  # ~32 MB of complex entries per chunk
+        for c0 in range(0, d, step):
+            C = X[:, c0 : c0 + step]
+            m = C.shape[1]
+            T = (UA @ C.reshape(dA, dB * m)).reshape(dA, dB, m)
+            out[:, c0 : c0 + step] = np.matmul(UB, T).reshape(d, m)
+        UAc, UBh = UA.conj(), UB.conj().T
+        for r0 in range(0, d, step):
+            R = np.matmul(out[r0 : r0 + step].reshape(-1, dA, dB), UBh)
+            out[r0 : r0 + step] = np.matmul(UAc, R).reshape(-1, d)
+        return out
 
     @cached_property
     def model(self) -> Bipartite:
@@ -265,7 +303,7 @@ class LocalGenerator:
             _add_antihermitian_part(self._M.apply(rho), out)
         for side, s in (("A", self._A), ("B", self._B)):
             if s.thermal:
-                if s.R is not None and len(s.jumps):
+                if s.R is not None and s.R.any():
                     self._add_rate(side, s.R, rho, out)
             else:
                 self._add_anticommutator(side, s.K, rho, out)
@@ -298,10 +336,36 @@ class LocalGenerator:
         Returns floats U, U_A, U_B, U_chi, E_A, E_B, E_V, S, S_A, S_B, I_AB and rho_A, rho_B
         (internal basis). ``block_entropy``: S(rho) through ``BlockSpectrum`` (exact
         block structure from symmetry sectors; eigenvalue error <= 1e-12 by construction).
-        Not thread-safe (the block partition is cached on the generator).
+        Not thread-safe (the block partition is cached on the generator). A
+        :class:`SectorState` is read from its blocks (E_V from one V product, S exactly from the
+        spectra of its sector blocks).
         """
-
         dA, dB = self.dims
+        if isinstance(rho_int, SectorState):
+            op, x = rho_int.op, rho_int.x
+            rA, rB = op.marginals(x)
+            EA = float(np.sum(np.diag(rA).real * np.diag(self._A.H).real))
+            EB = float(np.sum(np.diag(rB).real * np.diag(self._B.H).real))
+            EV = op.trace_V(x)
+            v = 0.0
+            if self.schmidt_rank:
+                tA = np.array([np.vdot(a.conj().T, rA) for a in self._VA])  # Tr[A_k rho_A]
+                tB = np.array([np.vdot(b.conj().T, rB) for b in self._VB])
+                v = float(np.sum(tA * tB).real)
+            # one block: symmetry blocks found from the state itself (Weyl-bounded, BlockSpectrum)
+            lay = op.layout
+            spec = (
+                self._spectrum.eigvalsh(lay.block(x, 0))[0]
+                if len(lay.blocks) == 1
+                else op.eigvalsh(x)
+            )
+            S, SA, SB = (
+                entropy_from_eigenvalues(p)
+                for p in (spec, np.linalg.eigvalsh(rA), np.linalg.eigvalsh(rB))
+            )
+            return self._ledger(
+                EA, EB, EV, v, Entropies(S, SA, SB, max(0.0, SA + SB - S)), rA, rB, alpha_A
+            )
         rho = np.asarray(rho_int, dtype=complex)
         rA, rB = _pt(rho, dA, dB, "A"), _pt(rho, dA, dB, "B")
         EA = float(np.einsum("ij,ji->", rA, self._A.H).real)
@@ -324,6 +388,10 @@ class LocalGenerator:
             ent = Entropies(S, SA, SB, max(0.0, SA + SB - S))
         else:
             ent = _entropies(rho, dA, dB)
+        return self._ledger(EA, EB, EV, v, ent, rA, rB, alpha_A)
+
+    @staticmethod
+    def _ledger(EA, EB, EV, v, ent, rA, rB, alpha_A) -> dict[str, Any]:
         return {
             "U": EA + EB + EV,
             "U_A": EA + (1.0 - alpha_A) * v,
@@ -340,6 +408,86 @@ class LocalGenerator:
             "rho_B": rB,
         }
 
+    # ------------------------------------------------------------------ sector storage
+    @under_policy
+    def sector_operator(
+        self, rho0_int: np.ndarray | None = None, *, structured: bool = True
+    ) -> SectorOperator | None:
+        """The generator on sector-block storage (:mod:`corrtherm.open._sectors`), for two
+        thermal sides (None otherwise): the blocks reachable from the support of ``rho0_int``
+        (default: from the populations, which hold every steady state). ``structured=False``
+        or no useful structure: one block holding all d^2 entries."""
+        if not (self._A.thermal and self._B.thermal):
+            return None
+        dA, dB = self.dims
+        sides = (
+            (self._A.sector, self._A.orig_sector),
+            (self._B.sector, self._B.orig_sector),
+        )
+        sec = None
+        if structured:
+            sec = find_sectors(self._orig.V, sides[0][0], sides[1][0], sides[0][1], sides[1][1])
+            many = sec.count > MAX_SECTORS or max(len(p) for p in sec.pairs) > MAX_PAIRS_PER_SECTOR
+            if sec.count == 1 or many:
+                sec = None
+        layout = None
+        RA, RB = self._A.R.real, self._B.R.real
+        if sec is not None:
+            if rho0_int is None:
+                start = np.eye(sec.count, dtype=bool)
+            else:
+                start = support_blocks(sec, rho0_int, SUPPORT_DROP_MAX)
+            layout = SectorLayout(sec, block_closure(sec, RA, RB, start))
+            if layout.stored_fraction > MAX_STORED_FRACTION:
+                layout = None
+        if layout is None:
+            zA, zB = np.zeros(dA, dtype=np.int64), np.zeros(dB, dtype=np.int64)
+            sides = ((zA, zA), (zB, zB))
+            layout = SectorLayout(single_sector(self.dims), np.ones((1, 1), dtype=bool))
+        return SectorOperator(
+            layout,
+            np.diag(self._A.H).real,
+            np.diag(self._B.H).real,
+            RA,
+            RB,
+            self._orig.V,
+            self.W_A,
+            self.W_B,
+            sides,
+        )
+
+    def krylov_problem(self) -> KrylovSetup:
+        """The steady-state problem of :mod:`corrtherm.open._krylov` (the optional generator
+        hook of :func:`corrtherm.steady_state`): see :func:`corrtherm.open._problems.local_setup`."""
+        return local_setup(self)
+
+    def superoperator_diagonal(self) -> np.ndarray:
+        """Diagonal of L as a d^2 superoperator (internal basis; a Jacobi preconditioner)."""
+        return superoperator_diagonal(self)
+
+    def initial_state(self, rho0_int: np.ndarray, *, structured: bool = True) -> Any:
+        """rho0 (internal basis) in the storage :meth:`propagate` will use: a
+        :class:`SectorState` for two thermal sides (so the caller can drop the d x d matrix
+        before the integration starts), else the matrix itself."""
+        op = self.sector_operator(rho0_int, structured=structured)
+        return rho0_int if op is None else SectorState(op, op.layout.from_dense(rho0_int))
+
+    def dense(self, state: Any) -> np.ndarray:
+        """The d x d internal-basis matrix of a state passed to ``on_save`` (Hermitian part)."""
+        if isinstance(state, SectorState):
+            return state.dense()
+        return np.asarray(state, dtype=complex)
+
+    def currents(self, state: Any) -> tuple[float, float]:
+        """J_A, J_B = Tr[h_X rho] with h_X = L#_X[H] (paper 1, Eq. 11)."""
+        if isinstance(state, SectorState):
+            hA, hB = state.op.heat()
+            return float(np.vdot(hA, state.x).real), float(np.vdot(hB, state.x).real)
+        if self._heat is None:
+            self._heat = self.heat_operators()
+        r = np.asarray(state)
+        return tuple(float(np.vdot(h, r).real) for h in self._heat)
+
     # ------------------------------------------------------------------ propagation
     def propagate(
         self,
@@ -349,76 +497,101 @@ class LocalGenerator:
         atol: float = 1e-10,
         on_save: Callable | None = None,
         progress: Callable[[float], Any] | None = None,
-        method: str = "DOP853",
+        method: str = "auto",
+        structured: bool = True,
+        blas_threads: int | str | None = None,
     ) -> dict:
         """Integrate d rho/dt = L[rho] together with dQ_X/dt = Tr[h_X rho], h_X = L_X^#[H].
 
-        ``on_save(i, rho_int, Q_A, Q_B)`` is called at every ``times[i]`` (rho_int is a
-        view valid during the call only; copy it to keep it). Q_X(times[0]) = 0.
-        ``progress(fraction)`` is called after every step. Returns solver statistics.
+        ``on_save(i, state, Q_A, Q_B)`` is called at every ``times[i]``; ``state`` is the
+        internal-basis rho (a d x d view, or a :class:`SectorState` for the sector storage of
+        two thermal sides) valid during the call only: use :meth:`observables`,
+        :meth:`currents` and :meth:`dense` on it. Q_X(times[0]) = 0. ``progress(fraction)``
+        is called after every step. ``method``: "DOP853", "RK45", "CK45" (low storage,
+        :mod:`corrtherm.open._integrate`) or "auto" (DOP853 while its storage fits in
+        DOP853_MEMORY_BUDGET). ``blas_threads``: BLAS threads inside the loop
+        (:mod:`corrtherm.core._threads`: default 1, env CORRTHERM_BLAS_THREADS). Returns solver
+        statistics.
         """
         t = np.asarray(times, dtype=float).ravel()
         if t.size == 0 or not np.all(np.isfinite(t)) or np.any(np.diff(t) <= 0):
             raise DynamicsError("times: expected a non-empty, finite, strictly increasing array")
-        solvers = {"DOP853": DOP853, "RK45": RK45}
-        if method not in solvers:
-            raise DynamicsError(f"method: got {method!r}; expected one of {sorted(solvers)}")
+        if method != "auto" and method not in METHODS:
+            raise DynamicsError(
+                f"method: got {method!r}; expected 'auto' or one of {list(METHODS)}"
+            )
         d = self.d
-        rho0 = np.asarray(rho0_int, dtype=complex)
-        if rho0.shape != (d, d):
-            raise DynamicsError(f"rho0_int: has shape {rho0.shape}; expected ({d}, {d})")
         t_start = _time.perf_counter()
-        hA, hB = self.heat_operators()
-        # J_X = Tr[h_X rho] = sum conj(h_X) o rho (h_X Hermitian): one gemv for both baths
-        hconj = np.ascontiguousarray(np.stack([hA.ravel(), hB.ravel()]).conj())
-        del hA, hB
-        n2 = d * d
-        y0 = np.zeros(n2 + 2, dtype=complex)
-        y0[:n2] = rho0.ravel()
-        counter = [0]
+        if isinstance(rho0_int, SectorState):  # already in sector storage (initial_state)
+            op, rho0 = rho0_int.op, None
+        else:
+            rho0 = np.asarray(rho0_int, dtype=complex)
+            if rho0.shape != (d, d):
+                raise DynamicsError(f"rho0_int: has shape {rho0.shape}; expected ({d}, {d})")
+            # duck-typed callers (FullGenerator's eigenbasis view) bring only d, kinds,
+            # schmidt_rank, heat_operators and _rhs_hermitian: the dense branch below
+            op = (
+                self.sector_operator(rho0, structured=structured)
+                if hasattr(self, "sector_operator")
+                else None
+            )
+        if op is not None:
+            n = op.n
+            y0 = np.zeros(n + 2, dtype=complex)
+            y0[:n] = op.layout.from_dense(rho0) if rho0 is not None else rho0_int.x
+            hconj = np.ascontiguousarray(np.stack(op.heat()).conj())
+            work = np.empty(n, dtype=complex)
 
-        def f(_t: float, y: np.ndarray) -> np.ndarray:
-            counter[0] += 1
-            dy = np.empty_like(y)
-            r = y[:n2]
-            self._rhs_hermitian(r.reshape(d, d), dy[:n2].reshape(d, d))
-            dy[n2:] = (hconj @ r).real
-            return dy
+            def rhs(_t: float, y: np.ndarray, out: np.ndarray) -> None:
+                op.rhs_hermitian(y[:n], out[:n], work)
+                out[n:] = (hconj @ y[:n]).real
 
-        def emit(i: int, y: np.ndarray) -> None:
+            def state(y: np.ndarray):
+                return SectorState(op, y[:n])
+        else:
+            n = d * d
+            y0 = np.zeros(n + 2, dtype=complex)
+            y0[:n] = rho0.ravel()
+            hA, hB = self.heat_operators()
+            # J_X = Tr[h_X rho] = sum conj(h_X) o rho (h_X Hermitian): one gemv for both baths
+            hconj = np.ascontiguousarray(np.stack([hA.ravel(), hB.ravel()]).conj())
+            del hA, hB
+
+            def rhs(_t: float, y: np.ndarray, out: np.ndarray) -> None:
+                self._rhs_hermitian(y[:n].reshape(d, d), out[:n].reshape(d, d))
+                out[n:] = (hconj @ y[:n]).real
+
+            def state(y: np.ndarray):
+                return y[:n].reshape(d, d)
+
+        if method == "auto":
+            method = "DOP853" if 21 * 16 * (n + 2) <= DOP853_MEMORY_BUDGET else "CK45"
+
+        def save(i: int, y: np.ndarray) -> None:
             if on_save is not None:
-                on_save(i, y[:n2].reshape(d, d), float(y[n2].real), float(y[n2 + 1].real))
+                on_save(i, state(y), float(y[n].real), float(y[n + 1].real))
 
-        emit(0, y0)
-        n_steps = 0
-        if t.size > 1:
-            solver = solvers[method](f, t[0], y0, t[-1], rtol=rtol, atol=atol)
-            guard = ProgressGuard(t[0], t[-1], hint=_STIFF_HINT)
-            i = 1
-            while i < t.size:
-                msg = solver.step()
-                if solver.status == "failed":
-                    raise DynamicsError(
-                        f"ODE solver failed at t = {solver.t:.6g}: {msg}{'; ' + _STIFF_HINT}"
-                    )
-                n_steps += 1
-                guard.check(solver.t, solver.step_size, solver.y)
-                sol = None
-                while i < t.size and t[i] <= solver.t:
-                    if t[i] == solver.t:
-                        y = solver.y
-                    else:
-                        sol = sol or solver.dense_output()
-                        y = sol(t[i])
-                    emit(i, y)
-                    i += 1
-                if progress is not None:
-                    progress(min(1.0, (solver.t - t[0]) / (t[-1] - t[0])))
-        return {
-            "n_rhs": counter[0],
-            "n_steps": n_steps,
-            "method": method,
-            "basis": dict(self.kinds),
-            "schmidt_rank": self.schmidt_rank,
-            "wall_s": _time.perf_counter() - t_start,
-        }
+        with blas_threads_limit(blas_threads) as threads:
+            stats = integrate(
+                rhs,
+                y0,
+                t,
+                rtol=rtol,
+                atol=atol,
+                method=method,
+                on_save=save,
+                progress=progress,
+                hint=_STIFF_HINT,
+            )
+        layout = None if op is None else op.layout
+        stats.update(
+            {
+                "basis": dict(self.kinds),
+                "schmidt_rank": self.schmidt_rank,
+                "storage": "dense" if layout is None else f"sectors {len(layout.blocks)} blocks",
+                "stored_fraction": 1.0 if layout is None else layout.stored_fraction,
+                "blas_threads": "library default" if threads is None else threads,
+                "wall_s": _time.perf_counter() - t_start,
+            }
+        )
+        return stats

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core._threads import blas_threads as blas_threads_limit
 from ..core.trajectory import _entropy_rows, _hermitize, _Ledger
 from ._assemble import _finish
 from .full_generator import open_generator
@@ -18,16 +19,38 @@ from .heat_split import _cumulative_heat, _heat_rates
 ENTROPIC_ODE_REFINE = 4
 
 
+def _dense(gen, r) -> np.ndarray:
+    """The d x d internal-basis matrix of a solver state (LocalGenerator may pass sector
+    blocks; other generators pass d x d arrays)."""
+    return gen.dense(r) if hasattr(gen, "dense") else r
+
+
 def _evolve_ode(
-    model, rho, t, JA, JB, a, store_states, entropic, rtol, atol, progress, production=None
+    model,
+    rho,
+    t,
+    JA,
+    JB,
+    a,
+    store_states,
+    entropic,
+    rtol,
+    atol,
+    progress,
+    production=None,
+    *,
+    blas_threads=None,
 ):
     """``JA``, ``JB``: local jump stacks (LocalGenerator) or any baths (FullGenerator);
-    ``production``: a :class:`~corrtherm.open.entropy_production.ProductionLedger` or None."""
-    gen = open_generator(model, JA, JB)
-    mi = gen.model
+    ``production``: a :class:`~corrtherm.open.entropy_production.ProductionLedger` or None;
+    ``blas_threads``: see :mod:`corrtherm.core._threads`."""
+    with blas_threads_limit(blas_threads):  # set-up work suffers from busy-waiting too
+        gen = open_generator(model, JA, JB)
+    # the internal-basis model (dense d x d H and V) only where a state-wise ledger needs it
+    mi = gen.model if (entropic or production is not None) else None
     if production is not None:
         production.model = mi  # states arrive in the generator's internal basis
-    H_T = mi.H.T
+    H_T = mi.H.T if entropic else None
     n = t.size
     # the ledger runs in the internal basis; only the marginals are rotated back
     led = _Ledger(
@@ -35,7 +58,7 @@ def _evolve_ode(
         n,
         alpha_A=a,
         store_states=store_states,
-        internal=(mi, gen.W_A, gen.W_B),
+        internal=(mi, gen.W_A, gen.W_B),  # mi = None: only add_global is used
         spectrum=gen.spectrum,
     )
     JA_t, JB_t, Q, q = np.zeros(n), np.zeros(n), np.zeros((n, 2)), np.zeros(n)
@@ -47,40 +70,40 @@ def _evolve_ode(
         grid = np.append((t[:-1, None] + np.outer(np.diff(t), np.arange(f) / f)).ravel(), t[-1])
     q_fine = np.zeros(grid.size)
 
-    # J_X = Tr[h_X rho] with h_X = L#_X[H]: one d^2 inner product per save with h_X^T
-    # (Tr[X rho] = sum_ij X_ji rho_ij), by einsum so that no d x d temporary or copy is made
-    hA_T = hB_T = None
-    if not entropic:
-        hA, hB = gen.heat_operators()
-        hA_T, hB_T = np.ascontiguousarray(hA.T), np.ascontiguousarray(hB.T)
+    heat: list = []
 
-    def on_save(i: int, r: np.ndarray, QA: float, QB: float) -> None:
+    def currents(r) -> tuple[float, float]:
+        """J_X = Tr[h_X rho], h_X = L#_X[H] (the generator's own, else a d^2 dot product)."""
+        if hasattr(gen, "currents"):
+            return gen.currents(r)
+        if not heat:
+            heat.extend(np.ascontiguousarray(h.T) for h in gen.heat_operators())
+        return tuple(float(np.einsum("ij,ij->", r, hT).real) for hT in heat)
+
+    def on_save(i: int, r, QA: float, QB: float) -> None:
+        # r: the solver's state (d x d, or sector blocks), valid during the call only
         k, sub = divmod(i, f)
-        if hA_T is not None:
+        if not entropic:
             # the solver keeps rho Hermitian, and these traces and spectra read only its
-            # Hermitian part; a hermitized copy is made only when full states are stored
+            # Hermitian part; a dense hermitized copy is made only when it is needed
             o = gen.observables(r, alpha_A=a)
             U, EV = o["U"], o["E_V"]
-            R = _hermitize(r) if store_states else None
+            R = _hermitize(_dense(gen, r)) if store_states else None
             led.add_global(k, U, EV, EV - o["U_chi"], o["S"], o["rho_A"], o["rho_B"], R)
-            JA_t[k] = float(np.einsum("ij,ij->", r, hA_T).real)
-            JB_t[k] = float(np.einsum("ij,ij->", r, hB_T).real)
+            JA_t[k], JB_t[k] = currents(r)
             Q[k] = (QA, QB)
             if production is not None:
-                rh = _hermitize(r)
+                rh = _hermitize(_dense(gen, r))
                 production.add(k, rh, gen.dissipator_A(rh), gen.dissipator_B(rh))
             return
-        r = _hermitize(r)
+        r = _hermitize(_dense(gen, r))
         DA, DB = gen.dissipator_A(r), gen.dissipator_B(r)
-        if entropic:
-            qk, p = _heat_rates(r[None], (DA + DB)[None], mi.H)
-            q_fine[i] = qk[0]
-            if sub:
-                return
-            q[k] = qk[0]
-            led.add(k, r, S=_entropy_rows(p))
-        else:
-            led.add(k, r)
+        qk, p = _heat_rates(r[None], (DA + DB)[None], mi.H)
+        q_fine[i] = qk[0]
+        if sub:
+            return
+        q[k] = qk[0]
+        led.add(k, r, S=_entropy_rows(p))
         if production is not None:
             production.add(k, r, DA, DB)
         # Tr[H X] = sum_ij H_ji X_ij
@@ -98,9 +121,24 @@ def _evolve_ode(
             bar.update(int(1000 * frac) - bar.n)
 
     try:
-        stats = gen.propagate(
-            gen.to_internal(rho), grid, rtol=rtol, atol=atol, on_save=on_save, progress=cb
-        )
+        if hasattr(gen, "sector_operator"):  # LocalGenerator: its own thread limit
+            # the d x d internal-basis rho0 lives only until its sector blocks are taken
+            with blas_threads_limit(blas_threads):
+                state0 = gen.initial_state(gen.to_internal(rho))
+            stats = gen.propagate(
+                state0,
+                grid,
+                rtol=rtol,
+                atol=atol,
+                on_save=on_save,
+                progress=cb,
+                blas_threads=blas_threads,
+            )
+        else:
+            with blas_threads_limit(blas_threads):
+                stats = gen.propagate(
+                    gen.to_internal(rho), grid, rtol=rtol, atol=atol, on_save=on_save, progress=cb
+                )
     finally:
         if bar is not None:
             bar.close()
@@ -108,6 +146,7 @@ def _evolve_ode(
         "method": f"ode-{stats.get('method', '?')}",
         "n_rhs": int(stats.get("n_rhs", 0)),
         "n_steps": int(stats.get("n_steps", 0)),
+        "storage": str(stats.get("storage", "dense")),
         "rtol": rtol,
         "atol": atol,
     }

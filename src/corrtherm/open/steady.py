@@ -1,4 +1,11 @@
-"""Steady states of the open dynamics with a uniqueness diagnosis (paper 1, Eq. 1)."""
+"""Steady states of the open dynamics with a uniqueness diagnosis (paper 1, Eq. 1).
+
+Two paths behind one call, chosen by size: for d <= DENSE_MAX_D the SVD of the dense
+d^2 x d^2 generator (kernel dimension, Hermitian kernel basis, every eigenvalue for the gap);
+above, the structured generator with a preconditioned Krylov solve that never builds that
+matrix (:mod:`corrtherm.open._steady_krylov`), uniqueness from a structural certificate or from
+independent anchors, the gap optionally by Arnoldi.
+"""
 
 from __future__ import annotations
 
@@ -43,6 +50,9 @@ class SteadyStateReport(Report):
     Tr[H_X L_X[rho]] (positive into the system); with beta_A/beta_B given, sigma =
     -sum_X beta_X (J_X - mu_X I_X) (dS/dt = 0), sigma_local likewise with the local currents,
     and second_law_violated = sigma < 0 beyond round-off (None without betas).
+    method: how it was computed and how uniqueness was established (the Krylov path's
+    spectral_gap is NaN unless requested, and then taken over the few eigenvalues of smallest
+    modulus: an upper bound of the dense definition).
     """
 
     rho: np.ndarray | None
@@ -58,6 +68,7 @@ class SteadyStateReport(Report):
     sigma: float = float("nan")
     sigma_local: float = float("nan")
     second_law_violated: bool | None = None
+    method: str = "dense: SVD of the d^2 x d^2 generator"
 
     _title: ClassVar[str] = (
         "Steady state of dρ/dt = L[ρ] (paper 1, Eq. 1; currents positive INTO the system)"
@@ -76,6 +87,7 @@ class SteadyStateReport(Report):
         "spectral_gap": "spectral gap (slowest relaxation rate)",
         "residual": "‖L[ρ]‖_F",
         "min_eigenvalue": "smallest eigenvalue of ρ",
+        "method": "method (uniqueness evidence)",
         "unique": "unique",
     }
     _extra: ClassVar[tuple[str, ...]] = ("unique",)
@@ -88,9 +100,15 @@ class SteadyStateReport(Report):
 def _dense_generator(model: Bipartite, jumps_A: Any, jumps_B: Any, what: str):
     model = _check_model(model)
     if model.d > DENSE_MAX_D:
+        hint = (
+            "use steady_state(..., method='krylov') (the default above this size)"
+            if what == "steady_state"
+            else "no structured method exists for it; use a model with d <= "
+            f"{DENSE_MAX_D}, or steady_state and evolve(..., method='ode') for large d"
+        )
         raise DynamicsError(
-            f"model: d = {model.d} > {DENSE_MAX_D}; {what} uses dense d^2 x d^2 linear algebra. "
-            "Evolve to long times with evolve(..., method='ode') instead"
+            f"model: d = {model.d} > DENSE_MAX_D = {DENSE_MAX_D}; {what} needs the dense "
+            f"d^2 x d^2 = {model.d**2} x {model.d**2} generator: {hint}"
         )
     bA = as_bath(jumps_A, model, "A", "jumps_A")
     bB = as_bath(jumps_B, model, "B", "jumps_B")
@@ -120,6 +138,9 @@ def steady_state(
     beta_B: float | None = None,
     mu_A: float | None = None,
     mu_B: float | None = None,
+    method: str = "auto",
+    spectral_gap: bool | None = None,
+    blas_threads: int | str | None = None,
 ) -> SteadyStateReport:
     """Steady state of -i[H, rho] + L_A[rho] + L_B[rho] = 0 (paper 1, Eq. 1), with diagnosis.
 
@@ -131,9 +152,34 @@ def steady_state(
     ``jumps_A``/``jumps_B`` as in :func:`corrtherm.evolve` (local, global d x d, or Redfield).
     ``beta_A``, ``beta_B`` (and ``mu_A``, ``mu_B``) add the entropy production and the
     second-law verdict to the report (see :class:`SteadyStateReport`).
+
+    ``method="dense"`` (default for d <= DENSE_MAX_D) is the above. ``method="krylov"`` (default
+    above): the structured generator, never the d^2 x d^2 matrix; rho from preconditioned GMRES
+    on the traceless operators, uniqueness from a certificate (both baths local, thermal, with
+    irreducible rates: every steady state is faithful and the jumps' commutant is trivial, so
+    dim ker L = 1) or from a second, random anchor (the singular-value test
+    ||L[x1 - x2]|| / ||x1 - x2|| <= KERNEL_RTOL ||L|| on the two solutions; more anchors then
+    span the kernel), see :mod:`corrtherm.open._krylov`. Its ``spectral_gap`` is NaN unless
+    ``spectral_gap=True`` (Arnoldi, shift-invert, on the eigenvalues of smallest modulus: tens
+    of solves); ``spectral_gap=False`` also skips the dense path's full eigendecomposition.
+    ``blas_threads``: BLAS threads of the Krylov path (default 1, env CORRTHERM_BLAS_THREADS,
+    "auto" = the library's setting; :mod:`corrtherm.core._threads`).
     """
     if on_degenerate not in ("raise", "report"):
         raise DynamicsError(f"on_degenerate: got {on_degenerate!r}; expected 'raise' or 'report'")
+    if method not in ("auto", "dense", "krylov"):
+        raise DynamicsError(f"method: got {method!r}; expected 'auto', 'dense' or 'krylov'")
+    model = _check_model(model)
+    if method == "auto":
+        method = "dense" if model.d <= DENSE_MAX_D else "krylov"
+    if method == "krylov":
+        from ..core._threads import blas_threads as limit
+        from ._steady_krylov import _krylov_steady_state
+
+        with limit(blas_threads):
+            return _krylov_steady_state(
+                model, jumps_A, jumps_B, on_degenerate, spectral_gap, (beta_A, beta_B, mu_A, mu_B)
+            )
     model, bath_A, bath_B, S = _dense_generator(model, jumps_A, jumps_B, "steady_state")
     th = check_thermodynamics(
         model, beta_A, beta_B, mu_A, mu_B, _nonempty(bath_A), _nonempty(bath_B)
@@ -144,10 +190,12 @@ def steady_state(
     k = int(np.count_nonzero(sv <= tol))
     kernel = vh[sv.size - k :].conj().T if k else np.zeros((d * d, 0), dtype=complex)
     basis = _hermitian_span(kernel, d, k) if k else np.zeros((0, d, d), dtype=complex)
-    lam = np.linalg.eigvals(S)
-    order = np.argsort(np.abs(lam))
-    rest = lam[order[k:]]
-    gap = float(np.min(-rest.real)) if rest.size else float("inf")
+    gap = float("nan")
+    if spectral_gap is None or spectral_gap:
+        lam = np.linalg.eigvals(S)
+        order = np.argsort(np.abs(lam))
+        rest = lam[order[k:]]
+        gap = float(np.min(-rest.real)) if rest.size else float("inf")
     if k != 1:
         if on_degenerate == "raise" or k == 0:
             raise DynamicsError(
