@@ -84,7 +84,7 @@ class SteadyStateReport(Report):
         "second_law_violated": "second law violated (σ < 0)",
         "kernel_dimension": "dim ker L (1: unique)",
         "kernel_basis": "basis of ker L",
-        "spectral_gap": "spectral gap (slowest relaxation rate)",
+        "spectral_gap": "spectral gap (slowest relaxation rate; — = not computed)",
         "residual": "‖L[ρ]‖_F",
         "min_eigenvalue": "smallest eigenvalue of ρ",
         "method": "method (uniqueness evidence)",
