@@ -478,8 +478,12 @@ def test_ode_matches_exact_and_isolated(rng):
     bf = evolve(model, rho0, tf, JA, JB, method="ode", rtol=1e-10, atol=1e-12)
     assert bf.attrs["entropic_quadrature_error"] < 1e-6
     np.testing.assert_allclose(bf.Q_entropic.values[::25], a.Q_entropic, atol=1e-6)
-    with pytest.warns(RuntimeWarning, match="add save times"):
+    with pytest.warns(RuntimeWarning, match="add save times, or switch the split off"):
         evolve(model, rho0, t, JA, JB, method="ode")
+    # switched off on request: no warning, and attrs say why (not a size limit)
+    off = evolve(model, rho0, t, JA, JB, method="ode", entropic_split=False)
+    assert off.attrs["entropic_split"] == "skipped: entropic_split=False"
+    assert np.all(np.isnan(off.Q_entropic))
     # no jumps: the open solvers reproduce the isolated spectral evolution
     iso = evolve_isolated(model, rho0, t)
     for method in ("exact", "ode"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from matplotlib.image import imread
 
 from corrtherm.plotting import plot_currents, plot_flows, plot_run
@@ -71,3 +72,27 @@ def test_equal_curves_stay_distinguishable_and_legends_stay_off_the_data(tmp_pat
             assert leg.x0 >= box.x1, fn.__name__
             assert "/" in ax.get_ylabel() or ax.get_ylabel() == ""  # quantity / unit
         assert fig.axes[-1].get_xlabel() == "t / [t]"
+
+
+def test_small_changes_and_the_second_law_are_visible(tmp_path, monkeypatch):
+    """Found by a new user: in levy-kosloff-local the energy and entropy curves were flat lines
+    (changes of 1e-3 on values of order 1) and σ < 0, the run's finding, was not drawn at all."""
+    from corrtherm.plotting import plot_energy, plot_information
+
+    with pytest.warns(RuntimeWarning, match="entropy production sigma: violated"):
+        ds = run_scenario(load_preset("levy-kosloff-local"))
+    fig = _figure_of(plot_energy, ds, tmp_path, monkeypatch)
+    changes = {ln.get_label(): ln.get_ydata() for ln in fig.axes[1].get_lines()}
+    np.testing.assert_allclose(changes["ΔU_χ"], ds["U_chi"] - ds["U_chi"][0], atol=1e-15)
+    np.testing.assert_allclose(changes["ΔU_A"], ds["U_A"] - ds["U_A"][0], atol=1e-15)
+    fig = _figure_of(plot_information, ds, tmp_path, monkeypatch)
+    assert len(fig.axes) == 3
+    sigma = [ln for ln in fig.axes[2].get_lines() if ln.get_label().startswith("σ:")][0]
+    np.testing.assert_allclose(sigma.get_ydata(), ds["sigma"])
+    assert min(sigma.get_ydata()) < 0  # the violation is on the figure, below its zero line
+    # the title is the figure's (centred on the image), never cut at the left edge
+    box = fig._suptitle.get_window_extent()
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.x1
+    # isolated runs have no entropy production panel
+    iso = run_scenario(load_preset("paper2-fermions-anomalous"))
+    assert len(_figure_of(plot_information, iso, tmp_path, monkeypatch).axes) == 2

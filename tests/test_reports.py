@@ -167,3 +167,35 @@ def test_run_summary_prints_round_off_as_zero_but_keeps_residuals():
     assert rows["ledger residual"] == ("2.2e-16", "[E]")  # a residual's size is the point
     assert rows["flow (26)"] == ("anomalous", "")
     assert "ΔN_A" not in rows and "solver steps" not in rows  # not applicable: left out
+
+
+def test_steady_state_report_names_its_sign_convention_and_the_second_law_test():
+    # Levy-Kosloff with local baths (tests/test_entropy_production.py derives sigma < 0 in
+    # closed form): the report must say what "yes" means and which way the currents count
+    sz, sp, sm = ct.sigma_z(), ct.sigma_plus(), ct.sigma_minus()
+    model = ct.Bipartite(sz, 0.25 * sz, 0.1 * (np.kron(sp, sm) + np.kron(sm, sp)))
+    JA = ct.thermal_jumps(model.H_A, 0.5, rate="ohmic", gamma0=0.05)
+    JB = ct.thermal_jumps(model.H_B, 1.0, rate="ohmic", gamma0=0.05)
+    rep = ct.steady_state(model, JA, JB, beta_A=0.5, beta_B=1.0)
+    text = str(rep)
+    assert rep.sigma < 0 and rep.second_law_violated
+    assert "positive INTO the system" in text.splitlines()[0]
+    assert re.search(r"second law violated \(σ < 0\)\s+yes", text)
+    assert "heat from bath A" in text and "second_law_violated" not in text
+
+
+def test_run_summary_prints_round_off_entropy_production_as_zero():
+    # found by a new user: a d = 64 chain started in the product of local Gibbs states printed
+    # "min σ  -1.87e-17" (its sigma(0) = 0 up to round-off) next to sigma of order 0.1
+    import xarray as xr
+
+    from corrtherm.scenarios.summary import _scales, summary_rows
+
+    def min_sigma_row(sigma):
+        scales = _scales(xr.Dataset({"sigma": ("time", sigma), "U": ("time", [1.0] * 3)}))
+        rows = {lab: val for lab, val, _ in summary_rows({"min_sigma": min(sigma)}, scales)}
+        return rows["min σ"]
+
+    assert min_sigma_row([-1.87e-17, 0.1, 0.097]) == "0"
+    # a real violation stays visible: -7e-5 next to a largest |sigma| of 2e-4
+    assert min_sigma_row([-7e-5, 2e-4, -7e-5]) == "-7e-05"

@@ -198,6 +198,11 @@ def test_missing_file_and_matrix_states(tmp_path):
     np.save(tmp_path / "rho0.npy", np.diag([0.6, 0.6, -0.1, -0.1]))
     with pytest.raises(ScenarioError, match="m.toml: state: .*not positive semidefinite"):
         load_scenario(f).spec and build_scenario(load_scenario(f))
+    # a misspelt file name says that the file is missing, with the path tried (relative to the
+    # scenario file), not that it is "not a regular file"
+    (tmp_path / "typo.toml").write_text(text.replace('"rho0.npy"', '"rho_0.npy"'))
+    with pytest.raises(ScenarioError, match=r"state.matrix: .*/rho_0.npy does not exist"):
+        build_scenario(load_scenario(tmp_path / "typo.toml"))
 
 
 def test_with_parameters_rewrites_text_and_hash():

@@ -16,6 +16,7 @@ from pathlib import Path
 import cloudpickle
 import numpy as np
 import pytest
+import xarray as xr
 import zarr
 
 from corrtherm.core.errors import CorrthermError, SweepError
@@ -502,6 +503,12 @@ def test_scenario_sweep_matches_closed_form_and_refuses_other_scenario(client, t
     with pytest.raises(SweepError, match="--grid/--random: .*unknown parameter"):
         run_sweep(scen, store=tmp_path / "u.zarr", grid=["nope=0:1:2"], client=client)
     assert not (tmp_path / "u.zarr").exists()
+    # a first point outside the admissible c is a failed point, not a refused sweep (the README:
+    # "a point that fails ... is recorded with its error and the sweep goes on"); c_max = 0.1966
+    res = run_sweep(scen, store=tmp_path / "c.zarr", grid=["c=0.3:0:3"], client=client)
+    assert (res.done, res.failed) == (2, 1), res.summary()
+    ds = open_sweep(tmp_path / "c.zarr")
+    assert "non-positive" in str(ds["error"].sel(c=0.3).values)
 
 
 # ============================================================================ plots
@@ -516,6 +523,10 @@ def test_plot_sweep_1d_2d_random(client, tmp_path):
     fig = plot_sweep(s2, var="a", out=tmp_path / "p2.png")
     ax = fig.axes[0]
     assert ax.get_xlabel() == "y" and ax.get_ylabel() == "x"
+    # a tick at every grid value, so each cell reads off as the point it is
+    ds = xr.open_zarr(s2)
+    np.testing.assert_allclose(ax.get_xticks(), ds["y"].values)
+    np.testing.assert_allclose(ax.get_yticks(), ds["x"].values)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "failed" in labels and any(lab.startswith("anomalous") for lab in labels)
     assert (tmp_path / "p2.png").stat().st_size > 1000

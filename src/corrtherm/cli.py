@@ -218,8 +218,10 @@ def check(
     ],
     memory_limit: MemoryLimit = None,
 ) -> None:
-    """Check the papers' conditions for a scenario's model without running dynamics; for open
-    dynamics also audit the steady state's entropy production (second law)."""
+    """Check the papers' conditions for a scenario's model, without running dynamics.
+
+    For open dynamics also audit the steady state's entropy production (second law).
+    """
     from .core._report import table
     from .scenarios import build_scenario, check_scenario
     from .scenarios.checks import steady_state_audit
@@ -268,8 +270,12 @@ def compare(
         typer.Option("--out", "-o", metavar="FILE.nc", help="Also write the table as NetCDF here."),
     ] = None,
 ) -> None:
-    """Run a scenario's model under the local, global and Redfield approaches side by side:
-    steady-state currents, entropy production, and whether paper 1's quantities change."""
+    """Run a scenario's model under the local, global and Redfield approaches side by side.
+
+    Steady-state currents, entropy production, and whether paper 1's quantities change.
+
+    Each bath needs a coupling operator, e.g. coupling = "sx(A0)"; dense models only.
+    """
     from .scenarios.compare import compare_scenario, format_comparison
 
     scen = _load(scenario)

@@ -104,24 +104,48 @@ def _series(ds: xr.Dataset, names_colors) -> list:
     return [(ds[n].values, c, _legend_text(n)) for n, c in names_colors if n in ds]
 
 
-def _time_series(ds: xr.Dataset, path: str | Path, names_colors, ylabel: str, what: str) -> Path:
-    """One panel of registered variables over time."""
-    fig, (ax,) = _figure(4.2)
-    _curves(ax, ds["time"].values, _series(ds, names_colors))
-    ax.set_xlabel(axis_label("time"))
-    ax.set_ylabel(ylabel)
-    ax.set_title(_title(ds, what))
-    _legend(ax)
+def _changes(ds: xr.Dataset, names_colors) -> list:
+    """The same curves as changes X(t) - X(0): small exchanges stay visible next to large
+    absolute values (ΔU_χ ~ 1e-3 on U ~ 1, ΔS_A of 100-mode reservoirs, ...)."""
+    out = []
+    for n, c in names_colors:
+        if n in ds:
+            y = ds[n].values
+            meta = lookup(n)
+            out.append((y - y[0], c, f"Δ{meta.label if meta else n}"))
+    return out
+
+
+def _time_panels(ds: xr.Dataset, path: str | Path, panels, what: str) -> Path:
+    """Panels ``(series, ylabel, zero_line)`` of curves over time, one above the other, titled
+    once."""
+    fig, axes = _figure(1.0 + 2.6 * len(panels), rows=len(panels))
+    t = ds["time"].values
+    for ax, (series, ylabel, zero_line) in zip(axes, panels, strict=True):
+        if zero_line:
+            ax.axhline(0.0, color="0.6", lw=0.8)
+        _curves(ax, t, series)
+        ax.set_ylabel(ylabel)
+        _legend(ax)
+    axes[-1].set_xlabel(axis_label("time"))
+    # a figure title is centred on the figure: an axes title over the narrow panels (legends
+    # take the right third) was cut off at the left edge
+    fig.suptitle(_title(ds, what))
     return _save(fig, Path(path))
 
 
 def plot_energy(ds: xr.Dataset, path: str | Path) -> Path:
-    """Energy ledger U_A, U_B, U_chi and U = U_A + U_B + U_chi over time (paper 1, Eqs. 7-8).
+    """Energy ledger U_A, U_B, U_chi and U = U_A + U_B + U_chi over time (paper 1, Eqs. 7-8),
+    and below it their changes since t = 0.
 
     Writes a PNG to ``path`` and returns it; works for open and isolated trajectories.
     """
     names = (("U", "k"), ("U_A", "C0"), ("U_B", "C1"), ("U_chi", "C2"))
-    return _time_series(ds, path, names, "energy / [E]", "energy ledger")
+    panels = [
+        (_series(ds, names), "energy / [E]", False),
+        (_changes(ds, names), "change since t = 0 / [E]", True),
+    ]
+    return _time_panels(ds, path, panels, "energy ledger")
 
 
 def plot_currents(ds: xr.Dataset, path: str | Path) -> Path | None:
@@ -140,7 +164,7 @@ def plot_currents(ds: xr.Dataset, path: str | Path) -> Path | None:
         q.append((ds["U"].values - ds["U"].values[0], "k", "U(t) − U(0) = Q_A + Q_B"))
     _curves(ax2, t, q)
     ax1.set_ylabel(f"heat current / ({lookup('J_A').units})")
-    ax1.set_title(_title(ds, "heat currents (positive into the system)"))
+    fig.suptitle(_title(ds, "heat currents (positive into the system)"))
     ax2.set_xlabel(axis_label("time"))
     ax2.set_ylabel("heat / [E]")
     _legend(ax1)
@@ -152,12 +176,21 @@ _AB = (("A", "C0"), ("B", "C1"))
 
 
 def plot_information(ds: xr.Dataset, path: str | Path) -> Path:
-    """Entropies S, S_A, S_B and mutual information I(A:B) (nats).
+    """Entropies S, S_A, S_B and mutual information I(A:B) (nats), their changes since t = 0,
+    and, for open runs with bath temperatures, the entropy production rates σ and σ_local.
 
-    I(A:B) = S_A + S_B - S (paper 2, Eq. 1). Writes a PNG to ``path`` and returns it.
+    I(A:B) = S_A + S_B - S (paper 2, Eq. 1); σ < 0 violates the second law (see
+    :func:`corrtherm.evolve`). Writes a PNG to ``path`` and returns it.
     """
     names = (("S", "k"), ("S_A", "C0"), ("S_B", "C1"), ("I_AB", "C3"))
-    return _time_series(ds, path, names, "entropy / nat", "entropies and mutual information")
+    panels = [
+        (_series(ds, names), "entropy / nat", False),
+        (_changes(ds, names), "change since t = 0 / nat", True),
+    ]
+    production = _series(ds, (("sigma", "C3"), ("sigma_local", "C2")))
+    if production:  # the second-law audit, drawn: a violation is σ below the zero line
+        panels.append((production, f"entropy production / ({lookup('sigma').units})", True))
+    return _time_panels(ds, path, panels, "entropies and mutual information")
 
 
 def plot_flows(ds: xr.Dataset, path: str | Path) -> Path | None:
@@ -186,7 +219,7 @@ def plot_flows(ds: xr.Dataset, path: str | Path) -> Path | None:
     )
     ax.set_xlabel(axis_label("time"))
     ax.set_ylabel("information / nat")
-    ax.set_title(
+    fig.suptitle(
         _title(ds, "inequality (26)") + "\n(β_A−β_B)ΔE_A − (β_Aμ_A−β_Bμ_B)ΔN_A ≥ ΔI(A:B)",
         fontsize="medium",
     )
@@ -308,6 +341,10 @@ def plot_sweep(
     return fig
 
 
+#: Grid axes with at most this many values get a tick at every value.
+_MAX_GRID_TICKS = 12
+
+
 def _map_2d(fig, ax, ds, var, names, x, y, val, anom, failed) -> list:
     """Draw a 2-D grid map; returns legend handles that are not artists of ``ax``."""
     extra: list = []
@@ -338,6 +375,11 @@ def _map_2d(fig, ax, ds, var, names, x, y, val, anom, failed) -> list:
     if failed.any():
         yy, xx = np.meshgrid(y, x)
         ax.plot(yy[failed], xx[failed], "x", color="C3", ms=7, mew=2, label="failed")
+    # ticks on the grid values (a few): cells are read off by the parameter values they hold
+    if len(y) <= _MAX_GRID_TICKS:
+        ax.set_xticks(y, [f"{v:.3g}" for v in y])
+    if len(x) <= _MAX_GRID_TICKS:
+        ax.set_yticks(x, [f"{v:.3g}" for v in x])
     ax.set_xlabel(_name_label(ds, names[1]))
     ax.set_ylabel(_name_label(ds, names[0]))
     return extra

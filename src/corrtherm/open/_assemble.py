@@ -36,7 +36,9 @@ def _finish(model, led, t, JA_t, JB_t, Q, q, entropic, attrs, refined=None) -> x
         if err > ENTROPIC_WARN * max(1.0, float(np.max(np.abs(Qe)))):
             warnings.warn(
                 f"Q_entropic: quadrature error estimate {err:.2g}; the entropic heat rate varies "
-                "faster than the save spacing resolves, add save times",
+                "faster than the save spacing resolves: add save times, or switch the split off "
+                "if you do not need Q_entropic/W_entropic (evolve(..., entropic_split=False), "
+                "[analyses] entropic_split = false)",
                 RuntimeWarning,
                 stacklevel=3,
             )
@@ -44,7 +46,12 @@ def _finish(model, led, t, JA_t, JB_t, Q, q, entropic, attrs, refined=None) -> x
         attrs["entropic_quadrature_error"] = err
     else:
         Qe = We = np.full(t.size, np.nan)
-        attrs["entropic_split"] = f"skipped: d = {model.d} > ENTROPIC_MAX_D = {ENTROPIC_MAX_D}"
+        attrs["entropic_split"] = (
+            f"skipped: d = {model.d} > ENTROPIC_MAX_D = {ENTROPIC_MAX_D} "
+            "(entropic_split=True forces it)"
+            if model.d > ENTROPIC_MAX_D
+            else "skipped: entropic_split=False"
+        )
         attrs["entropic_quadrature_error"] = float("nan")
     ds = led.dataset(t, "open", attrs)
     ds["J_A"] = ("time", JA_t)

@@ -79,7 +79,8 @@ class EigenSandwich:
         if off.nnz == 0 or np.max(np.abs(off.data)) <= 1e-14 * scale:
             self.k_diag, self.K = k_diag + K_extra.diagonal().real, None
         else:
-            self.k_diag, self.K = None, K_extra + sparse.diags(k_diag)
+            # k_diag is an integer zero vector when no jump is a single entry
+            self.k_diag, self.K = None, K_extra + sparse.diags(np.asarray(k_diag, dtype=float))
         self.has_rates = bool(single.size)
 
     def _anticommutator(self, X: np.ndarray) -> np.ndarray:

@@ -70,12 +70,21 @@ class SteadyStateReport(Report):
     second_law_violated: bool | None = None
     method: str = "dense: SVD of the d^2 x d^2 generator"
 
-    _title: ClassVar[str] = "Steady state of dρ/dt = L[ρ] (paper 1, Eq. 1)"
+    _title: ClassVar[str] = (
+        "Steady state of dρ/dt = L[ρ] (paper 1, Eq. 1; currents positive INTO the system)"
+    )
     _labels: ClassVar[dict[str, str]] = {
         "rho": "steady state ρ",
+        "J_A": "J_A = Tr[H L_A[ρ]] (heat from bath A)",
+        "J_B": "J_B = Tr[H L_B[ρ]] (heat from bath B)",
+        "J_A_local": "J_A,local = Tr[H_A L_A[ρ]]",
+        "J_B_local": "J_B,local = Tr[H_B L_B[ρ]]",
+        "sigma": "σ = −Σ_X β_X (J_X − μ_X I_X)",
+        "sigma_local": "σ_local (local accounting)",
+        "second_law_violated": "second law violated (σ < 0)",
         "kernel_dimension": "dim ker L (1: unique)",
         "kernel_basis": "basis of ker L",
-        "spectral_gap": "spectral gap (slowest relaxation rate)",
+        "spectral_gap": "spectral gap (slowest relaxation rate; — = not computed)",
         "residual": "‖L[ρ]‖_F",
         "min_eigenvalue": "smallest eigenvalue of ρ",
         "method": "method (uniqueness evidence)",

@@ -10,7 +10,7 @@ from ..core.energy import _effective
 from ..core.errors import CorrthermError
 from ..core.states import _pt
 from ..open.baths import as_bath
-from ..open.steady import DENSE_MAX_D, steady_state
+from ..open.steady import steady_state
 from .build import build_scenario
 from .gaussian_build import BuiltGaussian, check_gaussian
 
@@ -84,8 +84,6 @@ def steady_state_audit(scen: Scenario) -> str:
     th = _bath_thermodynamics(b)
     if not th:
         return "second-law audit: skipped (a bath without beta: give dynamics.bath_X.beta)"
-    if b.model.d > DENSE_MAX_D:
-        return f"second-law audit: skipped (steady state needs d <= {DENSE_MAX_D}, d = {b.model.d})"
     try:
         rep = steady_state(b.model, b.jumps_A, b.jumps_B, on_degenerate="report", **th)
     except CorrthermError as exc:

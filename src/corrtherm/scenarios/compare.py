@@ -22,8 +22,15 @@ def compare_scenario(scen: Scenario) -> xr.Dataset:
     """:func:`corrtherm.compare_approaches` for a scenario: its model, each bath's coupling,
     beta, rate, gamma0 and mu, its initial state and time grid (``[dynamics] approach`` is
     ignored: all three are run; the scenario's approach is recorded in attrs)."""
-    b = build_scenario(scen)
     src = scen.source
+    if scen.spec.gaussian is not None:
+        # the Gaussian engine has local baths on eigenmodes only; its master-equation comparison
+        # needs explicit leads, which a scenario does not describe
+        raise ScenarioError(
+            f"{src}: gaussian: compare works on [model] scenarios; for free particles use "
+            "corrtherm.gaussian.compare_with_master_equations (exact leads as the reference)"
+        )
+    b = build_scenario(scen)
     if b.kind != "open":
         raise ScenarioError(f'{src}: dynamics.kind: compare needs kind = "open" with thermal baths')
     dyn = scen.spec.dynamics
@@ -68,8 +75,8 @@ _ROWS = (
     ("DeltaU_A", "ΔU_A"),
     ("DeltaU_B", "ΔU_B"),
     ("min_sigma", "min σ(t) along the run"),
-    ("heat_flow_changed", "flow direction changed"),
-    ("DeltaU_chi_sign_changed", "sign of ΔU_χ changed"),
+    ("heat_flow_changed", "heat flow differs from {ref}"),
+    ("DeltaU_chi_sign_changed", "sign of ΔU_χ differs from {ref}"),
 )
 
 
@@ -85,10 +92,12 @@ def format_comparison(table: xr.Dataset) -> str:
     """The comparison as a text table, one column per approach; changes are relative to the
     first column (the reference, normally the local approach of paper 1)."""
     cols = [str(a) for a in table["approach"].values]
+    ref = str(table.attrs.get("reference", cols[0]))
     rows = []
     for k, label in _ROWS:
         if k not in table:
             continue
+        label = label.format(ref=ref)
         cells = [_cell(v) for v in table[k].values]
         if k == "sigma_local":
             # the local accounting is the consistent one only for local baths

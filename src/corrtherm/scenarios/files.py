@@ -242,6 +242,9 @@ def npy_header(path: str | Path) -> tuple[tuple[int, ...], np.dtype, bool]:
 
 def load_npy(path: str | Path, shape: tuple[int, ...], where: str) -> np.ndarray:
     """Load a numeric ``.npy`` array of the given shape, checking the header first."""
+    if not Path(path).exists():
+        # relative paths are resolved against the scenario file: say where it was looked for
+        raise ScenarioError(f"{where}: {path} does not exist; expected a .npy file")
     if not Path(path).is_file():  # a FIFO or device would block or never end
         raise ScenarioError(f"{where}: {path} is not a regular file; expected a .npy file")
     try:

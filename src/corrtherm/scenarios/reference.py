@@ -512,7 +512,6 @@ _TEMPLATE_VALUES: dict[str, str] = {
     "dynamics.bath_A.beta": '"beta_A"',
     "dynamics.bath_A.gamma0": '"gamma0"',
     "dynamics.bath_B.beta": '"beta_B"',
-    "dynamics.bath_B.rate": '"fermi"',
     "dynamics.bath_B.gamma0": '"gamma0"',
     "time.t_final": "5.0",
     "time.n_points": "51",
@@ -534,8 +533,8 @@ _TEMPLATE_COMMENTED: dict[str, str] = {
     "analyses.entropic_split": "true",
 }
 _TEMPLATE_PARAMETERS = [
-    ("omega_A", "1.0", "level splitting of A (H_A = omega_A sz: energies +-omega_A)"),
-    ("omega_B", "1.0", "level splitting of B (resonant with A: [H_A + H_B, V] = 0)"),
+    ("omega_A", "1.0", "H_A = omega_A sz: energies +-omega_A, level splitting 2 omega_A"),
+    ("omega_B", "1.0", "H_B = omega_B sz (resonant with A: [H_A + H_B, V] = 0)"),
     ("g", "0.1", "exchange coupling"),
     ("beta_A", "0.5", "inverse temperature of A and its bath (hot)"),
     ("beta_B", "2.0", "inverse temperature of B and its bath (cold)"),

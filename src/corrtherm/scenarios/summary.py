@@ -42,6 +42,7 @@ SCALE_VARIABLES = {
     "[E]": ("U", "U_A", "U_B", "U_chi", "E_A", "E_B", "E_V"),
     "nat": ("S", "S_A", "S_B", "I_AB"),
     "1": ("N_A", "N_B"),
+    "nat/[t]": ("sigma", "sigma_local"),
 }
 
 
@@ -50,7 +51,7 @@ def _scales(ds: xr.Dataset) -> dict[str, float]:
     for units, names in SCALE_VARIABLES.items():
         vals = [float(np.nanmax(np.abs(ds[n].values))) for n in names if n in ds]
         # an entropy or a particle number is never meaningful below 1e-12 (nats, particles)
-        floor = 0.0 if units == "[E]" else 1.0
+        floor = 0.0 if units in ("[E]", "nat/[t]") else 1.0
         out[units] = max([floor, *vals])
     return out
 

@@ -329,9 +329,13 @@ def run_sweep(
         raise SweepError(f"flush_interval: got {flush_interval!r}; expected seconds >= 0")
     fn, meta, scen = _meta_for(target, fingerprint)
     table = spec.point_table()
-    if scen is not None:
-        try:  # unknown parameter names are a sweep-spec error, caught before any work
-            scen.with_parameters(dict(zip(spec.names, table[0], strict=True)))
+    unknown = [n for n in spec.names if scen is not None and n not in scen.parameters]
+    if unknown:
+        # unknown parameter names are a sweep-spec error, caught before any work; a point whose
+        # values make the scenario invalid (say, a non-positive state) is a failed point like any
+        # other, recorded with its error (checking the first point here refused whole sweeps)
+        try:
+            scen.with_parameters({unknown[0]: 0.0})
         except CorrthermError as exc:
             raise SweepError(f"--grid/--random: {exc}") from None
     try:
