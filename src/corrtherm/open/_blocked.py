@@ -28,33 +28,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._kernels import SCHMIDT_RTOL, _add_antihermitian_part, _is_real
+from ._kernels import _add_antihermitian_part, _is_real, _schmidt_rect
 from ._sectors import SectorLayout
 
 #: Fixed cost of one small BLAS call, in complex multiply-adds, for the V strategy choice.
 CALL_COST = 5e4
-
-
-def _schmidt_rect(blk: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """blk[x', y', x, y] = sum_k a_k[x', x] b_k[y', y] (singular values folded into a_k), from
-    an SVD of the realigned block restricted to its nonzero rows and columns."""
-    mA, mB, nA, nB = blk.shape
-    Rm = blk.transpose(0, 2, 1, 3).reshape(mA * nA, mB * nB)
-    nz = Rm != 0
-    rows, cols = np.flatnonzero(nz.any(axis=1)), np.flatnonzero(nz.any(axis=0))
-    if rows.size == 0:
-        return [], []
-    sub = Rm[np.ix_(rows, cols)]
-    u, s, vh = np.linalg.svd(sub.real if _is_real(sub) else sub, full_matrices=False)
-    A, B = [], []
-    for k in np.flatnonzero(s > SCHMIDT_RTOL * s[0]):
-        a = np.zeros(mA * nA, dtype=complex)
-        b = np.zeros(mB * nB, dtype=complex)
-        a[rows] = u[:, k] * s[k]
-        b[cols] = vh[k]
-        A.append(a.reshape(mA, nA))
-        B.append(b.reshape(mB, nB))
-    return A, B
 
 
 @dataclass(frozen=True, eq=False)

@@ -217,10 +217,16 @@ def _analyze_side(H: np.ndarray, jumps: Sequence[Any], name: str) -> _Side:
 
 
 def _schmidt(V: np.ndarray, dA: int, dB: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """V = sum_k A_k (x) B_k (singular values folded into A_k), from an SVD of the realigned
-    matrix R[(a a'), (b b')] = V[(a b), (a' b')] restricted to its nonzero rows and columns
+    """V = sum_k A_k (x) B_k (singular values folded into A_k): :func:`_schmidt_rect` of V."""
+    return _schmidt_rect(V.reshape(dA, dB, dA, dB))
+
+
+def _schmidt_rect(blk: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """blk[x', y', x, y] = sum_k a_k[x', x] b_k[y', y] (singular values folded into a_k), from
+    an SVD of the realigned block R[(x' x), (y' y)] restricted to its nonzero rows and columns
     (exact: zero rows/columns carry no weight), so sparse couplings cost almost nothing."""
-    Rm = V.reshape(dA, dB, dA, dB).transpose(0, 2, 1, 3).reshape(dA * dA, dB * dB)
+    mA, mB, nA, nB = blk.shape
+    Rm = blk.transpose(0, 2, 1, 3).reshape(mA * nA, mB * nB)
     nz = Rm != 0
     rows, cols = np.flatnonzero(nz.any(axis=1)), np.flatnonzero(nz.any(axis=0))
     if rows.size == 0:
@@ -228,15 +234,14 @@ def _schmidt(V: np.ndarray, dA: int, dB: int) -> tuple[list[np.ndarray], list[np
     sub = Rm[np.ix_(rows, cols)]
     # a real V gets real factors (a complex SVD would attach arbitrary phases)
     u, s, vh = np.linalg.svd(sub.real if _is_real(sub) else sub, full_matrices=False)
-    keep = np.flatnonzero(s > SCHMIDT_RTOL * s[0])
     A, B = [], []
-    for k in keep:
-        a = np.zeros(dA * dA, dtype=complex)
-        b = np.zeros(dB * dB, dtype=complex)
+    for k in np.flatnonzero(s > SCHMIDT_RTOL * s[0]):
+        a = np.zeros(mA * nA, dtype=complex)
+        b = np.zeros(mB * nB, dtype=complex)
         a[rows] = u[:, k] * s[k]
         b[cols] = vh[k]
-        A.append(a.reshape(dA, dA))
-        B.append(b.reshape(dB, dB))
+        A.append(a.reshape(mA, nA))
+        B.append(b.reshape(mB, nB))
     return A, B
 
 
