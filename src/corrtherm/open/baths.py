@@ -19,7 +19,14 @@ import numpy as np
 from ..core.errors import DynamicsError
 from ..core.model import Bipartite
 from .davies import DaviesBath
-from .dissipators import adjoint_dissipator, as_jumps, dissipator, embed_jumps
+from .dissipators import (
+    adjoint_dissipator,
+    as_jumps,
+    dissipator,
+    embed_jumps,
+    hamiltonian_superoperator,
+    jump_superoperator,
+)
 from .redfield import RedfieldBath
 
 __all__ = ["JumpBath", "as_bath", "generator_superoperator"]
@@ -52,13 +59,7 @@ class JumpBath:
         return adjoint_dissipator(self.jumps, X, dims=self.dims, side=self.side)
 
     def superoperator(self) -> np.ndarray:
-        d = self.dims[0] * self.dims[1]
-        out = np.zeros((d * d, d * d), dtype=complex)
-        I = np.eye(d)
-        for L in self.full_jumps():
-            LdL = L.conj().T @ L
-            out += np.kron(L, L.conj()) - 0.5 * (np.kron(LdL, I) + np.kron(I, LdL.T))
-        return out
+        return jump_superoperator(self.full_jumps(), self.dims[0] * self.dims[1])
 
 
 Bath = JumpBath | RedfieldBath | DaviesBath
@@ -116,9 +117,7 @@ def is_local(bath: Bath) -> bool:
 
 def generator_superoperator(model: Bipartite, bath_A: Bath, bath_B: Bath) -> np.ndarray:
     """d^2 x d^2 generator of -i[H, rho] + L_A[rho] + L_B[rho] (row-major vec)."""
-    d = model.d
-    I = np.eye(d)
-    out = -1j * (np.kron(model.H, I) - np.kron(I, model.H.T))
+    out = hamiltonian_superoperator(model.H)
     for bath in (bath_A, bath_B):
         if isinstance(bath, RedfieldBath) or len(bath):
             out += bath.superoperator()

@@ -36,6 +36,7 @@ from ..core._report import Report, fmt
 from ..core._validate import finite_real, to_array
 from ..core.errors import DynamicsError, ModelError
 from ..core.model import Bipartite
+from .dissipators import jump_superoperator
 from .thermal import _check_rates, thermal_rate
 
 __all__ = ["davies_jumps", "davies_bath", "DaviesBath", "DEGENERACY_TOL"]
@@ -475,13 +476,7 @@ class DaviesBath(Report):
 
     def superoperator(self) -> np.ndarray:
         """d^2 x d^2 matrix of L_X (original basis, row-major vec); dense: small d only."""
-        d = self.d
-        out = np.zeros((d * d, d * d), dtype=complex)
-        I = np.eye(d)
-        for L in self.jumps():
-            LdL = L.conj().T @ L
-            out += np.kron(L, L.conj()) - 0.5 * (np.kron(LdL, I) + np.kron(I, LdL.T))
-        return out
+        return jump_superoperator(self.jumps(), self.d)
 
 
 def davies_bath(

@@ -179,14 +179,27 @@ def lindblad_superoperator(model: Bipartite, jumps_A: Any = (), jumps_B: Any = (
         f"lindblad_superoperator: the dense {d * d} x {d * d} generator (d = {d})",
         "use a smaller model (corrtherm.evolve never builds it for d > 16)",
     )
-    I = np.eye(d)
-    out = -1j * (np.kron(model.H, I) - np.kron(I, model.H.T))
+    out = hamiltonian_superoperator(model.H)
     for side, js in (
         ("A", as_jumps(jumps_A, dA, "jumps_A", d)),
         ("B", as_jumps(jumps_B, dB, "jumps_B", d)),
     ):
-        for L in js:
-            Lf = embed_jumps(L[None], model.dims, side)[0]
-            LdL = Lf.conj().T @ Lf
-            out += np.kron(Lf, Lf.conj()) - 0.5 * (np.kron(LdL, I) + np.kron(I, LdL.T))
+        out += jump_superoperator((embed_jumps(L[None], model.dims, side)[0] for L in js), d)
+    return out
+
+
+def hamiltonian_superoperator(H: np.ndarray) -> np.ndarray:
+    """-i (H (x) I - I (x) H^T): the d^2 x d^2 matrix of -i[H, rho] (row-major vec)."""
+    I = np.eye(H.shape[0])
+    return -1j * (np.kron(H, I) - np.kron(I, H.T))
+
+
+def jump_superoperator(full_jumps: Any, d: int) -> np.ndarray:
+    """sum_L L (x) conj(L) - 1/2 (L^dag L (x) I + I (x) (L^dag L)^T): the d^2 x d^2 matrix of
+    the dissipator of d x d jumps (row-major vec); ``full_jumps`` may be any iterable."""
+    out = np.zeros((d * d, d * d), dtype=complex)
+    I = np.eye(d)
+    for L in full_jumps:
+        LdL = L.conj().T @ L
+        out += np.kron(L, L.conj()) - 0.5 * (np.kron(LdL, I) + np.kron(I, LdL.T))
     return out

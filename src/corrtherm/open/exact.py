@@ -12,6 +12,7 @@ import xarray as xr
 from ..core.trajectory import _batch_size, _entropy_rows, _hermitize, _Ledger
 from ._assemble import _finish
 from .baths import as_bath
+from .dissipators import hamiltonian_superoperator
 from .heat_split import _cumulative_heat, _heat_rates
 
 #: Eigenvector-matrix condition number above which the generator is treated as defective and
@@ -122,8 +123,7 @@ def _evolve_exact(model, rho, t, JA, JB, a, store_states, entropic, production=N
     )
     SA, SB = bath_A.superoperator(), bath_B.superoperator()
     S_diss = SA + SB
-    I = np.eye(d)
-    S = S_diss - 1j * (np.kron(model.H, I) - np.kron(I, model.H.T))
+    S = S_diss + hamiltonian_superoperator(model.H)
     # Tr[X rho] = vec(X^T) . vec(rho) in the row-major convention; J_X = Tr[L#_X[H] rho]
     KA, KB = bath_A.adjoint(model.H), bath_B.adjoint(model.H)
     rows = [KA.T.reshape(-1), KB.T.reshape(-1)]
