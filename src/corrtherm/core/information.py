@@ -26,9 +26,15 @@ SUPPORT_TOL = 1e-12
 
 def entropy_from_eigenvalues(p: np.ndarray) -> float:
     """-sum p ln p over p > 0 (negative round-off eigenvalues are dropped)."""
+    return float(entropy_rows(p))
+
+
+def entropy_rows(p: np.ndarray) -> np.ndarray:
+    """-sum_k p_k ln p_k along the last axis of a stack of spectra (0 ln 0 = 0, round-off
+    negative eigenvalues dropped): the entropies of many states at once, for the solvers."""
     p = np.asarray(p, dtype=float)
-    p = p[p > 0]
-    return float(-np.sum(p * np.log(p)))
+    positive = p > 0
+    return -np.sum(np.where(positive, p * np.log(np.where(positive, p, 1.0)), 0.0), axis=-1)
 
 
 def _entropy(rho: np.ndarray) -> float:

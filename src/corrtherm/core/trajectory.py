@@ -17,7 +17,7 @@ import xarray as xr
 
 from ._validate import describe_value, finite_real, to_array
 from .errors import DynamicsError, ModelError
-from .information import entropy_from_eigenvalues
+from .information import entropy_from_eigenvalues, entropy_rows
 from .limits import COMPLEX_BYTES, require_memory
 from .metadata import annotate
 from .model import Bipartite
@@ -109,12 +109,6 @@ def _check_alpha(alpha_A: float) -> float:
     return finite_real(alpha_A, "alpha_A")
 
 
-def _entropy_rows(p: np.ndarray) -> np.ndarray:
-    """-sum_k p_k ln p_k along the last axis (0 ln 0 = 0, round-off negatives dropped)."""
-    safe = np.where(p > 0, p, 1.0)
-    return -np.sum(np.where(p > 0, p * np.log(safe), 0.0), axis=-1)
-
-
 def _hermitize(R: np.ndarray) -> np.ndarray:
     return 0.5 * (R + np.conj(np.swapaxes(R, -1, -2)))
 
@@ -203,7 +197,7 @@ class _Ledger:
         elif self.spectrum is not None:
             c["S"][idx] = [entropy_from_eigenvalues(self.spectrum(r)) for r in R]
         else:
-            c["S"][idx] = _entropy_rows(np.linalg.eigvalsh(R))
+            c["S"][idx] = entropy_rows(np.linalg.eigvalsh(R))
         self._add_local(idx, rA, rB, R)
 
     def add_global(
@@ -234,8 +228,8 @@ class _Ledger:
         mo = self.model
         c["E_A"][idx] = np.einsum("tij,ji->t", rA, mo.H_A).real
         c["E_B"][idx] = np.einsum("tij,ji->t", rB, mo.H_B).real
-        c["S_A"][idx] = _entropy_rows(np.linalg.eigvalsh(rA))
-        c["S_B"][idx] = _entropy_rows(np.linalg.eigvalsh(rB))
+        c["S_A"][idx] = entropy_rows(np.linalg.eigvalsh(rA))
+        c["S_B"][idx] = entropy_rows(np.linalg.eigvalsh(rB))
         if mo.has_numbers:
             c["N_A"][idx] = np.einsum("tij,ji->t", rA, mo.N_A).real
             c["N_B"][idx] = np.einsum("tij,ji->t", rB, mo.N_B).real

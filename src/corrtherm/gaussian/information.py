@@ -47,13 +47,7 @@ def mode_entropy(n: Any, statistics: str = "fermion") -> np.ndarray | float:
         n = np.asarray(n, dtype=float)
     except (TypeError, ValueError):
         raise StateError(f"n: got {n!r}; expected occupation numbers") from None
-    if statistics == "fermion":
-        n = np.clip(n, 0.0, 1.0)
-        out = -(xlogy(n, n) + xlogy(1.0 - n, 1.0 - n)).sum(axis=-1)
-    else:
-        n = np.clip(n, 0.0, None)
-        out = (xlogy(n + 1.0, n + 1.0) - xlogy(n, n)).sum(axis=-1)
-    return float(out) if np.ndim(out) == 0 else out
+    return _mode_entropy(n, statistics)
 
 
 def _eigvalsh(G: np.ndarray) -> np.ndarray:
@@ -63,12 +57,15 @@ def _eigvalsh(G: np.ndarray) -> np.ndarray:
     return eigh(G, eigvals_only=True, driver="evr", check_finite=False)
 
 
-def _mode_entropy(n: np.ndarray, statistics: str) -> float:
+def _mode_entropy(n: np.ndarray, statistics: str) -> np.ndarray | float:
+    """:func:`mode_entropy` without validation (a float for one set of occupations)."""
     if statistics == "fermion":
         n = np.clip(n, 0.0, 1.0)
-        return float(-(xlogy(n, n) + xlogy(1.0 - n, 1.0 - n)).sum())
-    n = np.clip(n, 0.0, None)
-    return float((xlogy(n + 1.0, n + 1.0) - xlogy(n, n)).sum())
+        out = -(xlogy(n, n) + xlogy(1.0 - n, 1.0 - n)).sum(axis=-1)
+    else:
+        n = np.clip(n, 0.0, None)
+        out = (xlogy(n + 1.0, n + 1.0) - xlogy(n, n)).sum(axis=-1)
+    return float(out) if np.ndim(out) == 0 else out
 
 
 def block_entropy(G: np.ndarray, statistics: str) -> float:

@@ -40,6 +40,7 @@ import xarray as xr
 from ..core._report import Report, fmt
 from ..core._validate import to_array
 from ..core.errors import FlowError
+from ..core.information import entropy_rows
 from ..core.metadata import annotate
 from ..core.model import Bipartite
 from ..core.states import _pt
@@ -87,10 +88,7 @@ def _relative_to_thermal(S: np.ndarray, rho_X: np.ndarray, th: _Thermal) -> np.n
 
 def _entropy_batch(rho: np.ndarray) -> np.ndarray:
     """Von Neumann entropies of a stack of states (round-off negative eigenvalues dropped)."""
-    p = np.linalg.eigvalsh(rho)
-    positive = p > 0
-    plogp = np.where(positive, p * np.log(np.where(positive, p, 1.0)), 0.0)
-    return -np.sum(plogp, axis=-1)
+    return entropy_rows(np.linalg.eigvalsh(rho))
 
 
 # ---------------------------------------------------------------------------- classification

@@ -8,6 +8,7 @@ import numpy as np
 import xarray as xr
 
 from ..core._validate import density_matrix
+from ..core.information import entropy_rows
 from ..core.model import Bipartite
 from ..core.trajectory import (
     _batch_size,
@@ -15,7 +16,6 @@ from ..core.trajectory import (
     _check_model,
     _check_time_span,
     _check_times,
-    _entropy_rows,
     _hermitize,
     _Ledger,
 )
@@ -43,7 +43,7 @@ def evolve_isolated(
     rho = density_matrix(rho0, "rho0", d)
     E, Q = np.linalg.eigh(model.H)
     rho_e = Q.conj().T @ rho @ Q
-    S0 = float(_entropy_rows(np.linalg.eigvalsh(rho)))
+    S0 = float(entropy_rows(np.linalg.eigvalsh(rho)))
     led = _Ledger(model, t.size, alpha_A=a, store_states=store_states, entropy_constant=S0)
     gaps = E[:, None] - E[None, :]
     step = _batch_size(d)

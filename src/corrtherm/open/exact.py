@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from ..core.trajectory import _batch_size, _entropy_rows, _hermitize, _Ledger
+from ..core.information import entropy_rows
+from ..core.trajectory import _batch_size, _hermitize, _Ledger
 from ._assemble import _finish
 from .baths import as_bath
 from .dissipators import hamiltonian_superoperator
@@ -153,7 +154,7 @@ def _evolve_exact(model, rho, t, JA, JB, a, store_states, entropic, production=N
         if entropic:
             D = (vecs @ S_diss.T).reshape(-1, d, d)
             q[sl], p = _heat_rates(R, D, model.H)
-            Svals = _entropy_rows(p)
+            Svals = entropy_rows(p)
         led.add(sl, R, S=Svals)
     attrs = {"method": used, "n_rhs": 0, "n_steps": 0, "rtol": 0.0, "atol": 0.0}
     refined = None

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..core._threads import blas_threads as blas_threads_limit
-from ..core.trajectory import _entropy_rows, _hermitize, _Ledger
+from ..core.information import entropy_rows
+from ..core.trajectory import _hermitize, _Ledger
 from ._assemble import _finish
 from .full_generator import open_generator
 from .heat_split import _cumulative_heat, _heat_rates
@@ -106,7 +107,7 @@ def _evolve_ode(
         if sub:
             return
         q[k] = qk[0]
-        led.add(k, r, S=_entropy_rows(p))
+        led.add(k, r, S=entropy_rows(p))
         if production is not None:
             production.add(k, r, DA, DB)
         # Tr[H X] = sum_ij H_ji X_ij
