@@ -1,7 +1,7 @@
 """The large-d path of :func:`corrtherm.open.steady.steady_state`: Krylov, never d^2 x d^2.
 
-The generator comes from :func:`structured_generator` (local baths: LocalGenerator; global,
-Davies or Redfield baths: FullGenerator). If it offers ``krylov_problem()``
+The generator comes from :func:`~corrtherm.open.full_generator.open_generator` (local baths:
+LocalGenerator; global, Davies or Redfield baths: FullGenerator). If it offers ``krylov_problem()``
 (:class:`corrtherm.open.generator.LocalGenerator`: sector storage, preconditioner, uniqueness
 certificate) that is used, otherwise :func:`corrtherm.open._problems.generic_problem` wraps its
 ``rhs`` on d x d internal-basis matrices (with ``superoperator_diagonal()`` as a Jacobi
@@ -13,29 +13,23 @@ dissipators (the dense jump-by-jump ones would cost O(K d^2 d_X)).
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 
 from ..core.errors import DynamicsError
-from ..core.model import Bipartite
 from ..core.trajectory import _hermitize
 from ._krylov import smallest_eigenvalues, steady_states
 from ._problems import KrylovSetup, generic_problem
-from .baths import as_bath, is_local
+from .baths import as_bath
 from .entropy_production import (
-    NEGATIVE_EIGENVALUE_TOL,
-    SIGMA_FLOOR,
-    SIGMA_RTOL,
     _currents,
-    _fluxes,
     _nonempty,
-    _scale,
     check_thermodynamics,
-    flux_floor,
+    steady_production_from_currents,
+    warn_if_not_positive,
 )
-from .full_generator import FullGenerator
+from .full_generator import open_generator
 from .generator import LocalGenerator
 
 #: Kernel tolerance of the anchor test (the dense path's singular-value threshold).
@@ -44,13 +38,6 @@ KERNEL_RTOL = 1e-10
 MAX_KERNEL = 16
 #: Eigenvalues computed for the optional spectral gap.
 GAP_EIGENVALUES = 4
-
-
-def structured_generator(model: Bipartite, bath_A: Any, bath_B: Any) -> Any:
-    """The generator of the Krylov path for validated baths."""
-    if is_local(bath_A) and is_local(bath_B):
-        return LocalGenerator(model, bath_A.jumps, bath_B.jumps)
-    return FullGenerator(model, bath_A, bath_B)
 
 
 def _local_currents(gen: LocalGenerator, setup: KrylovSetup, x: np.ndarray) -> dict:
@@ -85,16 +72,7 @@ def _production(model, gen, setup, x, rho_int, bath_A, bath_B, th) -> dict[str, 
         DA = gen.from_internal(gen.dissipator_A(rho_int))[None]
         DB = gen.from_internal(gen.dissipator_B(rho_int))[None]
         c = _currents(model, DA, DB)
-    out: dict[str, Any] = {k: float(c[k][0]) for k in ("J_A", "J_B", "J_A_local", "J_B_local")}
-    out.update({"sigma": float("nan"), "sigma_local": float("nan"), "second_law_violated": None})
-    if th is None:
-        return out
-    flux, flux_loc = _fluxes(c, th)
-    out["sigma"], out["sigma_local"] = float(-flux[0]), float(-flux_loc[0])
-    scale = float(_scale(c, th, np.zeros(1))[0])
-    floor = flux_floor(model, bath_A, bath_B, th, SIGMA_FLOOR)
-    out["second_law_violated"] = bool(out["sigma"] < -(SIGMA_RTOL * scale + floor))
-    return out
+    return steady_production_from_currents(model, c, bath_A, bath_B, th)
 
 
 def _setup(gen: Any) -> KrylovSetup:
@@ -124,7 +102,7 @@ def _krylov_steady_state(model, jumps_A, jumps_B, on_degenerate: str, spectral_g
     bath_A = as_bath(jumps_A, model, "A", "jumps_A")
     bath_B = as_bath(jumps_B, model, "B", "jumps_B")
     th = check_thermodynamics(model, *thermo, _nonempty(bath_A), _nonempty(bath_B))
-    gen = structured_generator(model, bath_A, bath_B)
+    gen = open_generator(model, bath_A, bath_B)
     setup = _setup(gen)
     p = setup.problem
     sols, k, matvecs = steady_states(
@@ -158,14 +136,7 @@ def _krylov_steady_state(model, jumps_A, jumps_B, on_degenerate: str, spectral_g
     pmin = (
         float(np.min(setup.eigvalsh(s.x))) if setup.eigvalsh else float(np.linalg.eigvalsh(rho)[0])
     )
-    if pmin < -NEGATIVE_EIGENVALUE_TOL:
-        # possible for Redfield baths (not completely positive): reported, never hidden
-        warnings.warn(
-            f"steady state: not positive, min eigenvalue {pmin:.4g} (Redfield dynamics is not "
-            "completely positive); see SteadyStateReport.min_eigenvalue",
-            RuntimeWarning,
-            stacklevel=3,
-        )
+    warn_if_not_positive(pmin, stacklevel=3)
     extra = _production(model, gen, setup, s.x, setup.to_dense(s.x), bath_A, bath_B, th)
     basis = (rho / np.linalg.norm(rho))[None]
     return SteadyStateReport(rho, 1, basis, gap, s.residual, pmin, **extra, method=how)

@@ -465,7 +465,14 @@ def steady_state_production(
     dS/dt = -Tr[(L_A + L_B)[rho] ln rho] = -Tr[i[H, rho] ln rho] = 0 exactly, so
     sigma = -sum_X beta_X (J_X - mu_X I_X); NaN/None without betas."""
     DA, DB = bath_A.apply(rho)[None], bath_B.apply(rho)[None]
-    c = _currents(model, DA, DB)
+    return steady_production_from_currents(model, _currents(model, DA, DB), bath_A, bath_B, th)
+
+
+def steady_production_from_currents(
+    model: Bipartite, c: dict[str, np.ndarray], bath_A: Any, bath_B: Any, th: dict | None
+) -> dict[str, Any]:
+    """:func:`steady_state_production` from currents already computed (one-element arrays
+    J_X, J_X_local, I_X, I_X_local, as :func:`_currents` returns them)."""
     out: dict[str, Any] = {k: float(c[k][0]) for k in ("J_A", "J_B", "J_A_local", "J_B_local")}
     out.update({"sigma": float("nan"), "sigma_local": float("nan"), "second_law_violated": None})
     if th is None:
@@ -477,6 +484,18 @@ def steady_state_production(
     floor = flux_floor(model, bath_A, bath_B, th, SIGMA_FLOOR)
     out["second_law_violated"] = bool(out["sigma"] < -(SIGMA_RTOL * scale + floor))
     return out
+
+
+def warn_if_not_positive(p_min: float, stacklevel: int) -> None:
+    """Warn (never hide) when a steady state has an eigenvalue below -NEGATIVE_EIGENVALUE_TOL,
+    possible for Redfield baths (not completely positive)."""
+    if p_min < -NEGATIVE_EIGENVALUE_TOL:
+        warnings.warn(
+            f"steady state: not positive, min eigenvalue {p_min:.4g} (Redfield dynamics is not "
+            "completely positive); see SteadyStateReport.min_eigenvalue",
+            RuntimeWarning,
+            stacklevel=stacklevel + 1,
+        )
 
 
 def second_law_audit(ds: xr.Dataset) -> str:

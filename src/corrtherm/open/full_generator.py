@@ -269,9 +269,14 @@ def _kind(bath: Bath) -> str:
 
 
 def open_generator(model: Bipartite, jumps_A: Any = (), jumps_B: Any = ()):
-    """LocalGenerator when both baths are local jumps (paper 1), FullGenerator otherwise."""
-    bA = as_bath(jumps_A, model, "A", "jumps_A")
-    bB = as_bath(jumps_B, model, "B", "jumps_B")
+    """LocalGenerator when both baths are local jumps (paper 1), FullGenerator otherwise.
+
+    A Davies or Redfield bath is passed on as it is: FullGenerator validates it (its check
+    against H is a d^3 basis change, not to be paid twice here)."""
+    bA, bB = (
+        j if isinstance(j, DaviesBath | RedfieldBath) else as_bath(j, model, side, f"jumps_{side}")
+        for j, side in ((jumps_A, "A"), (jumps_B, "B"))
+    )
     if is_local(bA) and is_local(bB):
         return LocalGenerator(model, bA.jumps, bB.jumps)
     return FullGenerator(model, bA, bB)

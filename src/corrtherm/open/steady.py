@@ -9,7 +9,6 @@ independent anchors, the gap optionally by Arnoldi.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -21,10 +20,10 @@ from ..core.model import Bipartite
 from ..core.trajectory import _check_model, _hermitize
 from .baths import as_bath, generator_superoperator
 from .entropy_production import (
-    NEGATIVE_EIGENVALUE_TOL,
     _nonempty,
     check_thermodynamics,
     steady_state_production,
+    warn_if_not_positive,
 )
 
 __all__ = ["steady_state", "SteadyStateReport"]
@@ -215,12 +214,5 @@ def steady_state(
     res = float(np.linalg.norm(S @ rho.reshape(-1)))
     extra = steady_state_production(model, rho, bath_A, bath_B, th)
     p_min = float(np.linalg.eigvalsh(rho)[0])
-    if p_min < -NEGATIVE_EIGENVALUE_TOL:
-        # possible for Redfield baths (not completely positive): reported, never hidden
-        warnings.warn(
-            f"steady state: not positive, min eigenvalue {p_min:.4g} (Redfield dynamics is not "
-            "completely positive); see SteadyStateReport.min_eigenvalue",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-    return SteadyStateReport(rho, 1, basis, gap, res, float(np.linalg.eigvalsh(rho)[0]), **extra)
+    warn_if_not_positive(p_min, stacklevel=2)
+    return SteadyStateReport(rho, 1, basis, gap, res, p_min, **extra)
