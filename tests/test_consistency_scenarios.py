@@ -180,7 +180,8 @@ def test_compare_table_and_cli(tmp_path):
     assert list(table["hot_to_cold"].values) == ["no", "yes", "yes"]
     assert list(table["second_law"].values) == ["violated", "holds", "holds"]
     assert list(table["heat_flow_changed"].values) == [False, True, True]
-    assert table["J_A"].attrs["units"] == "energy / time"
+    assert table["J_A"].attrs["units"] == "[E]/[t]"  # the registry's units (core.metadata)
+    assert table["sigma"].attrs["units"] == "nat/[t]" and table["heat_flow"].attrs["units"] == "1"
     r = runner.invoke(app, ["compare", "levy-kosloff-local", "--out", str(tmp_path / "c.nc")])
     assert r.exit_code == 0, r.output
     assert "heat flow differs from local" in r.stdout

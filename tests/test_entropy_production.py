@@ -131,9 +131,15 @@ def test_levy_kosloff_trajectories_are_audited():
     assert glob.attrs["second_law"] == "holds"
     assert float(glob["sigma"].min()) > 0
     assert glob.attrs["approach"] == "global"
+    from corrtherm.core.metadata import VARIABLES
+
     for name in ("sigma", "Sigma", "J_A_local", "J_B_local", "sigma_local", "min_eigenvalue"):
-        assert {"units", "long_name"} <= set(glob[name].attrs)
-    assert "INTO" in glob["J_A_local"].attrs["long_name"]
+        meta = VARIABLES[name]  # every dataset takes its attributes from the one registry
+        assert glob[name].attrs["units"] == meta.units, name
+        assert glob[name].attrs["long_name"] == meta.long_name, name
+    assert glob["sigma"].attrs["units"] == "nat/[t]"
+    assert "into the system" in glob["J_A_local"].attrs["long_name"]
+    assert "INTO" in glob["J_A_local"].attrs["comment"]
 
 
 # ------------------------------------------------------------------- Spohn

@@ -130,10 +130,16 @@ VARIABLES: dict[str, Meta] = {
     ),
     # ---- consistency of open dynamics (entropy production; issue 12)
     "J_A_local": Meta(
-        J, "local heat current from bath A", "J_A,local", f"Tr[H_A L_A[rho]]; {_INTO}"
+        J,
+        "local heat current from bath A into the system",
+        "J_A,local",
+        f"Tr[H_A L_A[rho]]; {_INTO}",
     ),
     "J_B_local": Meta(
-        J, "local heat current from bath B", "J_B,local", f"Tr[H_B L_B[rho]]; {_INTO}"
+        J,
+        "local heat current from bath B into the system",
+        "J_B,local",
+        f"Tr[H_B L_B[rho]]; {_INTO}",
     ),
     "I_A": Meta(
         "1/[t]",

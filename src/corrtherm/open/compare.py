@@ -22,6 +22,7 @@ import xarray as xr
 from ..core._report import Report, fmt
 from ..core._validate import describe_value, finite_real, square
 from ..core.errors import CorrthermError, DynamicsError
+from ..core.metadata import annotate
 from ..core.model import Bipartite
 from ..core.trajectory import _check_model
 from .davies import DaviesBath, davies_bath, davies_jumps
@@ -261,31 +262,36 @@ def _u_chi(model: Bipartite, rho: np.ndarray | None) -> float:
     return float(np.einsum("ij,ji->", chi, model.V).real)
 
 
-_META = {
-    "J_A": ("energy / time", "steady heat current Tr[H L_A[rho]] from bath A (into the system)"),
-    "J_B": ("energy / time", "steady heat current Tr[H L_B[rho]] from bath B (into the system)"),
-    "J_A_local": ("energy / time", "steady local heat current Tr[H_A L_A[rho]] (into the system)"),
-    "J_B_local": ("energy / time", "steady local heat current Tr[H_B L_B[rho]] (into the system)"),
-    "sigma": ("nats / time", "steady entropy production -sum_X beta_X (J_X - mu_X I_X)"),
-    "sigma_local": ("nats / time", "steady entropy production, local accounting"),
-    "min_eigenvalue": ("1", "smallest eigenvalue of the steady state"),
-    "second_law": ("", "steady sigma >= 0: holds / violated"),
-    "U_chi_ss": ("energy", "correlation energy Tr[chi V] of the steady state (Eq. 8)"),
-    "heat_flow": ("", "steady heat flow through the system: A -> B means from bath A to bath B"),
-    "hot_to_cold": ("", "does the steady heat flow go from the hotter to the colder bath"),
-    "DeltaU_chi": ("energy", "U_chi(t_final) - U_chi(t0) (paper 1, Eq. 8)"),
-    "DeltaU_A": ("energy", "U_A(t_final) - U_A(t0) (Eq. 5)"),
-    "DeltaU_B": ("energy", "U_B(t_final) - U_B(t0) (Eq. 5)"),
-    "Q_A": ("energy", "heat received from bath A up to t_final"),
-    "Q_B": ("energy", "heat received from bath B up to t_final"),
-    "min_sigma": ("nats / time", "minimum of the entropy production rate along the trajectory"),
-    "second_law_trajectory": ("", "verdict of sigma >= 0 along the trajectory"),
-    "heat_flow_changed": ("", "heat_flow differs from the reference approach"),
-    "DeltaU_chi_sign_changed": ("", "sign of DeltaU_chi differs from the reference approach"),
+#: long names of the table's variables (units and comments of registered names come from
+#: core.metadata; the others are given here, in the registry's unit symbols)
+_META: dict[str, tuple[str | None, str]] = {
+    "J_A": (None, "steady heat current Tr[H L_A[rho]] from bath A (into the system)"),
+    "J_B": (None, "steady heat current Tr[H L_B[rho]] from bath B (into the system)"),
+    "J_A_local": (None, "steady local heat current Tr[H_A L_A[rho]] (into the system)"),
+    "J_B_local": (None, "steady local heat current Tr[H_B L_B[rho]] (into the system)"),
+    "sigma": (None, "steady entropy production -sum_X beta_X (J_X - mu_X I_X)"),
+    "sigma_local": (None, "steady entropy production, local accounting"),
+    "min_eigenvalue": (None, "smallest eigenvalue of the steady state"),
+    "second_law": (None, "steady sigma >= 0: holds / violated"),
+    "U_chi_ss": ("[E]", "correlation energy Tr[chi V] of the steady state (Eq. 8)"),
+    "heat_flow": ("1", "steady heat flow through the system: A -> B means from bath A to bath B"),
+    "hot_to_cold": ("1", "does the steady heat flow go from the hotter to the colder bath"),
+    "DeltaU_chi": (None, "U_chi(t_final) - U_chi(t0) (paper 1, Eq. 8)"),
+    "DeltaU_A": (None, "U_A(t_final) - U_A(t0) (Eq. 5)"),
+    "DeltaU_B": (None, "U_B(t_final) - U_B(t0) (Eq. 5)"),
+    "Q_A": (None, "heat received from bath A up to t_final"),
+    "Q_B": (None, "heat received from bath B up to t_final"),
+    "min_sigma": (None, "minimum of the entropy production rate along the trajectory"),
+    "second_law_trajectory": ("1", "verdict of sigma >= 0 along the trajectory"),
+    "heat_flow_changed": ("1", "heat_flow differs from the reference approach"),
+    "DeltaU_chi_sign_changed": ("1", "sign of DeltaU_chi differs from the reference approach"),
 }
 
 
 def _annotate(ds: xr.Dataset) -> None:
+    annotate(ds)
     for name, (units, long_name) in _META.items():
         if name in ds:
-            ds[name].attrs.update({"units": units, "long_name": long_name})
+            ds[name].attrs["long_name"] = long_name
+            if units is not None:
+                ds[name].attrs["units"] = units

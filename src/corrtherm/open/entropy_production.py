@@ -35,6 +35,7 @@ import xarray as xr
 from ..core._report import Report
 from ..core._validate import density_matrix, finite_real
 from ..core.errors import DynamicsError
+from ..core.metadata import annotate
 from ..core.model import Bipartite
 from ..core.trajectory import _check_model, _hermitize
 
@@ -265,9 +266,7 @@ class ProductionLedger:
         if th.get("rates_only"):
             # no bath temperatures: only the positivity of rho(t) is monitored (Redfield)
             ds["min_eigenvalue"] = ("time", c["min_eigenvalue"])
-            ds["min_eigenvalue"].attrs.update(
-                {"units": "1", "long_name": "smallest eigenvalue of rho(t) (negative: not a state)"}
-            )
+            annotate(ds)
             ds.attrs["positivity"] = _positivity(c["min_eigenvalue"], t)
             if ds.attrs["positivity"].startswith("violated"):
                 warnings.warn(
@@ -289,58 +288,19 @@ class ProductionLedger:
             Sigma = Sigma + bA * mA * NA + bB * mB * NB
         bad = c["min_eigenvalue"] < -NEGATIVE_EIGENVALUE_TOL
         Sigma = np.where(bad, np.nan, Sigma)
-        rate = "nats / time"
-        cur = "(positive INTO the system)"
         new = {
-            "sigma": (
-                c["sigma"],
-                rate,
-                "entropy production rate dS/dt - sum_X beta_X "
-                "(J_X - mu_X I_X) (Spohn; >= 0 for global baths)",
-            ),
-            "Sigma": (
-                Sigma,
-                "nats",
-                "entropy produced since t0: Delta S - sum_X beta_X (Q_X - mu_X N_X)",
-            ),
-            "J_A_local": (
-                c["J_A_local"],
-                "energy / time",
-                f"local heat current Tr[H_A L_A[rho]] from bath A {cur}",
-            ),
-            "J_B_local": (
-                c["J_B_local"],
-                "energy / time",
-                f"local heat current Tr[H_B L_B[rho]] from bath B {cur}",
-            ),
-            "sigma_local": (
-                c["sigma_local"],
-                rate,
-                "entropy production rate in the local "
-                "accounting dS/dt - sum_X beta_X (J_X_local - mu_X I_X_local)",
-            ),
-            "min_eigenvalue": (
-                c["min_eigenvalue"],
-                "1",
-                "smallest eigenvalue of rho(t) (negative: not a state)",
-            ),
+            "sigma": c["sigma"],
+            "Sigma": Sigma,
+            "J_A_local": c["J_A_local"],
+            "J_B_local": c["J_B_local"],
+            "sigma_local": c["sigma_local"],
+            "min_eigenvalue": c["min_eigenvalue"],
         }
         if particles:
-            new["I_A"] = (
-                c["I_A"],
-                "particles / time",
-                f"particle current Tr[N L_A[rho]] from bath A {cur}",
-            )
-            new["I_B"] = (
-                c["I_B"],
-                "particles / time",
-                f"particle current Tr[N L_B[rho]] from bath B {cur}",
-            )
-            new["N_in_A"] = (NA, "particles", "particles received from bath A since t0")
-            new["N_in_B"] = (NB, "particles", "particles received from bath B since t0")
-        for name, (vals, units, long_name) in new.items():
+            new.update(I_A=c["I_A"], I_B=c["I_B"], N_in_A=NA, N_in_B=NB)
+        for name, vals in new.items():
             ds[name] = ("time", np.asarray(vals, dtype=float))
-            ds[name].attrs.update({"units": units, "long_name": long_name})
+        annotate(ds)  # units, long_name, comment: core.metadata's registry
         floor = float(th.get("floor", 0.0))
         ds.attrs["second_law"] = _verdict(c["sigma"], c["scale"], t, floor)
         ds.attrs["second_law_local"] = _verdict(c["sigma_local"], c["scale"], t, floor)
