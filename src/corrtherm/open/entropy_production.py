@@ -144,14 +144,15 @@ def production_rates(
     DA: np.ndarray,
     DB: np.ndarray,
     th: dict[str, float],
+    eig: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Rates for states R (k, d, d) with D_X = L_X[R] (same basis as ``model``, any basis
-    reached by a local unitary W_A (x) W_B: every quantity is a trace).
+    reached by a local unitary W_A (x) W_B: every quantity is a trace). ``eig``: the
+    eigendecomposition of the (Hermitian) R when the caller already has it.
 
     Returns arrays over k: J_A, J_B, J_A_local, J_B_local, I_A, I_B (zero without numbers),
     dS_dt, sigma, sigma_local, min_eigenvalue."""
-    R = _hermitize(np.asarray(R))
-    p, Y = np.linalg.eigh(R)
+    p, Y = np.linalg.eigh(_hermitize(np.asarray(R))) if eig is None else eig
     D = DA + DB
     # -Tr[D ln rho] = -sum_k <k|D|k> ln p_k (valid for degenerate p too: ln rho is a function
     # of rho); the Hamiltonian part -i[H, rho] does not change S and is left out
@@ -240,11 +241,20 @@ class ProductionLedger:
         self.cols: dict[str, np.ndarray] = {}
         self.filled = np.zeros(n, dtype=bool)
 
-    def add(self, idx: int | slice, R: np.ndarray, DA: np.ndarray, DB: np.ndarray) -> None:
+    def add(
+        self,
+        idx: int | slice,
+        R: np.ndarray,
+        DA: np.ndarray,
+        DB: np.ndarray,
+        eig: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> None:
+        """Record states R (one (d, d) or a stack) with D_X = L_X[R]; ``eig``: the (stacked)
+        eigendecomposition of R when the caller has it (:func:`production_rates`)."""
         if np.ndim(R) == 2:
             R, DA, DB = R[None], DA[None], DB[None]
             idx = slice(idx, idx + 1)
-        rates = production_rates(self.model, R, DA, DB, self.th)
+        rates = production_rates(self.model, R, DA, DB, self.th, eig)
         for k, v in rates.items():
             if k not in self.cols:
                 self.cols[k] = np.full(self.n, np.nan)

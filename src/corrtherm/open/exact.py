@@ -148,13 +148,16 @@ def _evolve_exact(model, rho, t, JA, JB, a, store_states, entropic, production=N
         Q[sl] = Qc[:, :2]
         if N_in is not None:
             N_in[sl] = Qc[:, 2:]
+        DA = DB = eig_rho = Svals = None
         if production is not None:
-            production.add(sl, R, (vecs @ SA.T).reshape(-1, d, d), (vecs @ SB.T).reshape(-1, d, d))
-        Svals = None
+            DA, DB = (vecs @ SA.T).reshape(-1, d, d), (vecs @ SB.T).reshape(-1, d, d)
         if entropic:
-            D = (vecs @ S_diss.T).reshape(-1, d, d)
-            q[sl], p = _heat_rates(R, D, model.H)
+            D = (vecs @ S_diss.T).reshape(-1, d, d) if DA is None else DA + DB
+            eig_rho = np.linalg.eigh(R)  # one eigendecomposition for the split and sigma
+            q[sl], p = _heat_rates(R, D, model.H, eig_rho)
             Svals = entropy_rows(p)
+        if production is not None:
+            production.add(sl, R, DA, DB, eig_rho)
         led.add(sl, R, S=Svals)
     attrs = {"method": used, "n_rhs": 0, "n_steps": 0, "rtol": 0.0, "atol": 0.0}
     refined = None

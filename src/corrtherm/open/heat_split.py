@@ -15,7 +15,9 @@ ENTROPIC_WARN = 1e-5
 DEGENERATE_P_TOL = 1e-10
 
 
-def _heat_rates(R: np.ndarray, D: np.ndarray, H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _heat_rates(
+    R: np.ndarray, D: np.ndarray, H: np.ndarray, eig: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Entropy-based heat rate q = sum_k (dp_k/dt) <k|H|k> for states R (k, d, d).
 
     rho = sum_k p_k |k><k| gives dU = sum_k dp_k <k|H|k> + sum_k p_k d<k|H|k> (paper 1, Remark:
@@ -23,9 +25,10 @@ def _heat_rates(R: np.ndarray, D: np.ndarray, H: np.ndarray) -> tuple[np.ndarray
     theory dp_k/dt = <k|rho_dot|k>, and the unitary part -i[H, rho] has zero diagonal in the
     eigenbasis of rho, so only D = (L_A + L_B)[rho] contributes. In a degenerate eigenspace the
     eigenvectors at t+0 are those diagonalizing the block of D; there dp_k are the block's
-    eigenvalues. Returns (q, eigenvalues of rho).
+    eigenvalues. ``eig``: ``np.linalg.eigh(R)`` when the caller has it already. Returns
+    (q, eigenvalues of rho).
     """
-    p, Y = np.linalg.eigh(R)
+    p, Y = np.linalg.eigh(R) if eig is None else eig
     Yc = Y.conj()
     Dk = np.einsum("tik,tij,tjk->tk", Yc, D, Y).real
     Hk = np.einsum("tik,ij,tjk->tk", Yc, H, Y).real

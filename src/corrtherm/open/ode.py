@@ -92,24 +92,26 @@ def _evolve_ode(
             # Hermitian part; a dense hermitized copy is made only when it is needed
             o = gen.observables(r, alpha_A=a)
             U, EV = o["U"], o["E_V"]
-            R = _hermitize(_dense(gen, r)) if store_states else None
-            led.add_global(k, U, EV, EV - o["U_chi"], o["S"], o["rho_A"], o["rho_B"], R)
+            # one dense Hermitian copy serves the stored state and the entropy production
+            R = _hermitize(_dense(gen, r)) if store_states or production is not None else None
+            kept = R if store_states else None
+            led.add_global(k, U, EV, EV - o["U_chi"], o["S"], o["rho_A"], o["rho_B"], kept)
             JA_t[k], JB_t[k] = currents(r)
             Q[k] = (QA, QB)
             if production is not None:
-                rh = _hermitize(_dense(gen, r))
-                production.add(k, rh, gen.dissipator_A(rh), gen.dissipator_B(rh))
+                production.add(k, R, gen.dissipator_A(R), gen.dissipator_B(R))
             return
         r = _hermitize(_dense(gen, r))
         DA, DB = gen.dissipator_A(r), gen.dissipator_B(r)
-        qk, p = _heat_rates(r[None], (DA + DB)[None], mi.H)
+        eig = np.linalg.eigh(r[None])  # one eigendecomposition for the split and sigma
+        qk, p = _heat_rates(r[None], (DA + DB)[None], mi.H, eig)
         q_fine[i] = qk[0]
         if sub:
             return
         q[k] = qk[0]
         led.add(k, r, S=entropy_rows(p))
         if production is not None:
-            production.add(k, r, DA, DB)
+            production.add(k, r, DA, DB, eig)
         # Tr[H X] = sum_ij H_ji X_ij
         JA_t[k] = float(np.sum(H_T * DA).real)
         JB_t[k] = float(np.sum(H_T * DB).real)
