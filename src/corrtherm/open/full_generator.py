@@ -44,37 +44,11 @@ SUPPORT_RTOL = 1e-13
 
 
 class _EigenRedfield:
-    """A Redfield bath re-expressed in the generator's eigenbasis (U = Q_gen^dag Q_bath)."""
+    """A Redfield bath re-expressed in the generator's eigenbasis Q and applied there."""
 
     def __init__(self, bath: RedfieldBath, Q: np.ndarray):
-        U = Q.conj().T @ bath.Q
-        self.S = np.einsum("ij,kjl,ml->kim", U, bath.S, U.conj())
-        self.Lam = np.einsum("ij,kjl,ml->kim", U, bath.Lam, U.conj())
-        self.SLam = self.S @ self.Lam
-        self.tensor = None
-        if bath.tensor is not None:
-            W = np.kron(U, U.conj())
-            self.tensor = W @ bath.tensor @ W.conj().T
-        self.d = Q.shape[0]
-
-    def apply(self, X: np.ndarray) -> np.ndarray:
-        if self.tensor is not None:
-            return (self.tensor @ X.reshape(-1)).reshape(self.d, self.d)
-        out = np.zeros_like(X)
-        for S, L, SL in zip(self.S, self.Lam, self.SLam):
-            LX = L @ X
-            # [L X, S] + [S, X L^dag] for any X: L X S - S L X + S X L^dag - X L^dag S
-            out += LX @ S - SL @ X + S @ X @ L.conj().T - X @ SL.conj().T
-        return out
-
-    def adjoint(self, X: np.ndarray) -> np.ndarray:
-        if self.tensor is not None:
-            return (self.tensor.conj().T @ X.reshape(-1)).reshape(self.d, self.d)
-        out = np.zeros_like(X)
-        for S, L, SL in zip(self.S, self.Lam, self.SLam):
-            Ld = L.conj().T
-            out += S @ X @ L - X @ SL + Ld @ X @ S - SL.conj().T @ X
-        return out
+        rotated = bath.in_basis(Q)
+        self.apply, self.adjoint = rotated.apply_eig, rotated.adjoint_eig
 
 
 class _Empty:

@@ -23,6 +23,7 @@ coupling; it is NOT completely positive: rho(t) can acquire negative eigenvalues
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -88,14 +89,23 @@ class RedfieldBath(Report):
     def d(self) -> int:
         return self.Q.shape[0]
 
+    def _S_Lam(self) -> np.ndarray:
+        """S_k Lambda_k (cached; Lambda_k^dag S_k is its adjoint, S_k being Hermitian)."""
+        cached = self.__dict__.get("_SLam")
+        if cached is None:
+            cached = self.S @ self.Lam
+            self.__dict__["_SLam"] = cached  # frozen dataclass: a cache, not state
+        return cached
+
     def apply_eig(self, rho_e: np.ndarray) -> np.ndarray:
-        """R_X[rho] for rho given (and returned) in the eigenbasis of H."""
+        """R_X[rho] for rho given (and returned) in the eigenbasis of H:
+        sum_k Lambda rho S - S Lambda rho + S rho Lambda^dag - rho Lambda^dag S."""
         if self.tensor is not None:
             return (self.tensor @ rho_e.reshape(-1)).reshape(self.d, self.d)
         out = np.zeros((self.d, self.d), dtype=complex)
-        for S, L in zip(self.S, self.Lam):
-            Ld = L.conj().T
-            out += (L @ rho_e) @ S - S @ (L @ rho_e) + (S @ rho_e) @ Ld - rho_e @ (Ld @ S)
+        for S, L, SL in zip(self.S, self.Lam, self._S_Lam()):
+            LX = L @ rho_e
+            out += LX @ S - SL @ rho_e + (S @ rho_e) @ L.conj().T - rho_e @ SL.conj().T
         return out
 
     def adjoint_eig(self, X_e: np.ndarray) -> np.ndarray:
@@ -105,10 +115,25 @@ class RedfieldBath(Report):
             # Tr[X^dag R[rho]] = vec(X)^dag T vec(rho) -> R#[X] = unvec(T^dag vec(X))
             return (self.tensor.conj().T @ X_e.reshape(-1)).reshape(self.d, self.d)
         out = np.zeros((self.d, self.d), dtype=complex)
-        for S, L in zip(self.S, self.Lam):
+        for S, L, SL in zip(self.S, self.Lam, self._S_Lam()):
             Ld = L.conj().T
-            out += S @ X_e @ L - X_e @ S @ L + Ld @ X_e @ S - Ld @ S @ X_e
+            out += (S @ X_e) @ L - X_e @ SL + (Ld @ X_e) @ S - SL.conj().T @ X_e
         return out
+
+    def in_basis(self, Q: np.ndarray) -> RedfieldBath:
+        """The same bath stored in another eigenbasis Q of H (columns), e.g. a generator's."""
+        U = Q.conj().T @ self.Q
+        tensor = None
+        if self.tensor is not None:
+            W = np.kron(U, U.conj())
+            tensor = W @ self.tensor @ W.conj().T
+        return dataclasses.replace(
+            self,
+            Q=Q,
+            S=np.einsum("ij,kjl,ml->kim", U, self.S, U.conj()),
+            Lam=np.einsum("ij,kjl,ml->kim", U, self.Lam, U.conj()),
+            tensor=tensor,
+        )
 
     def apply(self, rho: np.ndarray) -> np.ndarray:
         """R_X[rho] in the original basis."""
