@@ -27,13 +27,13 @@ from typing import Any
 import numpy as np
 
 from ..core.errors import ModelError
-from ..core.information import entropy_from_eigenvalues
 from ..core.model import Bipartite
 from ..core.states import _pt
+from ..core.trajectory import _hermitize
 from ._eigen_jumps import EigenSandwich, entries_of
 from .baths import Bath, as_bath, is_local
 from .davies import DaviesBath
-from .generator import LocalGenerator
+from .generator import LocalGenerator, ledger_dict, spectrum_entropies
 from .redfield import RedfieldBath
 
 __all__ = ["FullGenerator", "open_generator"]
@@ -162,7 +162,8 @@ class FullGenerator:
     def observables(
         self, rho_int: np.ndarray, alpha_A: float = 0.5, block_entropy: bool = True
     ) -> dict[str, Any]:
-        """The ledger of paper 1 (Eqs. 5-8) and entropies of a state, as LocalGenerator's."""
+        """The ledger of paper 1 (Eqs. 5-8) and entropies of a state, as LocalGenerator's
+        (``block_entropy`` is accepted for the same signature; S is from a dense eigvalsh)."""
         m = self._orig
         dA, dB = self.dims
         rho = np.asarray(rho_int, dtype=complex)
@@ -171,24 +172,8 @@ class FullGenerator:
         EB = float(np.einsum("ij,ji->", rB, m.H_B).real)
         EV = float(np.einsum("ij,ji->", rho, m.V).real)
         v = float(np.einsum("abcd,ca,db->", m.V.reshape(dA, dB, dA, dB), rA, rB).real)
-        S = entropy_from_eigenvalues(np.linalg.eigvalsh(0.5 * (rho + rho.conj().T)))
-        SA = entropy_from_eigenvalues(np.linalg.eigvalsh(rA))
-        SB = entropy_from_eigenvalues(np.linalg.eigvalsh(rB))
-        return {
-            "U": EA + EB + EV,
-            "U_A": EA + (1.0 - alpha_A) * v,
-            "U_B": EB + alpha_A * v,
-            "U_chi": EV - v,
-            "E_A": EA,
-            "E_B": EB,
-            "E_V": EV,
-            "S": S,
-            "S_A": SA,
-            "S_B": SB,
-            "I_AB": max(0.0, SA + SB - S),
-            "rho_A": rA,
-            "rho_B": rB,
-        }
+        ent = spectrum_entropies(np.linalg.eigvalsh(_hermitize(rho)), rA, rB)
+        return ledger_dict(EA, EB, EV, v, ent, rA, rB, alpha_A)
 
     # ------------------------------------------------------------------ propagation
     def propagate(

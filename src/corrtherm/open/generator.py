@@ -359,13 +359,7 @@ class LocalGenerator:
                 if len(lay.blocks) == 1
                 else op.eigvalsh(x)
             )
-            S, SA, SB = (
-                entropy_from_eigenvalues(p)
-                for p in (spec, np.linalg.eigvalsh(rA), np.linalg.eigvalsh(rB))
-            )
-            return self._ledger(
-                EA, EB, EV, v, Entropies(S, SA, SB, max(0.0, SA + SB - S)), rA, rB, alpha_A
-            )
+            return ledger_dict(EA, EB, EV, v, spectrum_entropies(spec, rA, rB), rA, rB, alpha_A)
         rho = np.asarray(rho_int, dtype=complex)
         rA, rB = _pt(rho, dA, dB, "A"), _pt(rho, dA, dB, "B")
         EA = float(np.einsum("ij,ji->", rA, self._A.H).real)
@@ -380,33 +374,10 @@ class LocalGenerator:
             tB = Bt @ rB.ravel()
             v = float(np.sum(tA * tB).real)
         if block_entropy:
-            p, _, _ = self._spectrum.eigvalsh(rho)
-            S, SA, SB = (
-                entropy_from_eigenvalues(x)
-                for x in (p, np.linalg.eigvalsh(rA), np.linalg.eigvalsh(rB))
-            )
-            ent = Entropies(S, SA, SB, max(0.0, SA + SB - S))
+            ent = spectrum_entropies(self._spectrum.eigvalsh(rho)[0], rA, rB)
         else:
             ent = _entropies(rho, dA, dB)
-        return self._ledger(EA, EB, EV, v, ent, rA, rB, alpha_A)
-
-    @staticmethod
-    def _ledger(EA, EB, EV, v, ent, rA, rB, alpha_A) -> dict[str, Any]:
-        return {
-            "U": EA + EB + EV,
-            "U_A": EA + (1.0 - alpha_A) * v,
-            "U_B": EB + alpha_A * v,
-            "U_chi": EV - v,
-            "E_A": EA,
-            "E_B": EB,
-            "E_V": EV,
-            "S": ent.S,
-            "S_A": ent.S_A,
-            "S_B": ent.S_B,
-            "I_AB": ent.I_AB,
-            "rho_A": rA,
-            "rho_B": rB,
-        }
+        return ledger_dict(EA, EB, EV, v, ent, rA, rB, alpha_A)
 
     # ------------------------------------------------------------------ sector storage
     @under_policy
@@ -595,3 +566,32 @@ class LocalGenerator:
             }
         )
         return stats
+
+
+def spectrum_entropies(spectrum: np.ndarray, rA: np.ndarray, rB: np.ndarray) -> Entropies:
+    """S from the eigenvalues of rho, S_A, S_B from its marginals, I_AB = S_A + S_B - S >= 0."""
+    S, SA, SB = (
+        entropy_from_eigenvalues(p)
+        for p in (spectrum, np.linalg.eigvalsh(rA), np.linalg.eigvalsh(rB))
+    )
+    return Entropies(S, SA, SB, max(0.0, SA + SB - S))
+
+
+def ledger_dict(EA, EB, EV, v, ent: Entropies, rA, rB, alpha_A: float) -> dict[str, Any]:
+    """The generators' ``observables``: paper 1's ledger (Eqs. 5-8) from E_A, E_B,
+    E_V = Tr[V rho], v = Tr[V rho_A (x) rho_B] and the entropies."""
+    return {
+        "U": EA + EB + EV,
+        "U_A": EA + (1.0 - alpha_A) * v,
+        "U_B": EB + alpha_A * v,
+        "U_chi": EV - v,
+        "E_A": EA,
+        "E_B": EB,
+        "E_V": EV,
+        "S": ent.S,
+        "S_A": ent.S_A,
+        "S_B": ent.S_B,
+        "I_AB": ent.I_AB,
+        "rho_A": rA,
+        "rho_B": rB,
+    }
