@@ -35,7 +35,7 @@ from ..core.metadata import annotate
 from ..core.trajectory import _check_times
 from ._inputs import check_beta, check_mu, single_particle
 from .model import FreeModel
-from .states import _thermal
+from .states import _occupation, _thermal
 
 __all__ = [
     "LeadJunction",
@@ -227,16 +227,20 @@ def junction_currents(jn: LeadJunction, C0: Any, times: Any) -> xr.Dataset:
     WS = W[S]
     out = {k: np.zeros(t.size) for k in ("I_A", "I_B", "J_A", "J_B")}
     occ = np.zeros((t.size, S.size))
+    # per lead: its indices, the system-lead hopping block h[S, lead] and the lead energies
+    leads = [
+        (side, lead, h[np.ix_(S, lead)], h[lead, lead][:, None])
+        for side, lead in (("A", jn.lead_A), ("B", jn.lead_B))
+    ]
     for k, tau in enumerate(t - t[0]):
         ph = np.exp(-1j * eps * tau)
         rows = (WS * ph) @ (M0 * ph.conj()[None, :]) @ W.conj().T  # G[S, :]
         occ[k] = rows[:, S].diagonal().real if S.size > 1 else rows[:, S].real.ravel()
-        for side, lead in (("A", jn.lead_A), ("B", jn.lead_B)):
-            hSl = h[np.ix_(S, lead)]  # system-lead hopping block
+        for side, lead, hSl, w_lead in leads:
             GlS = rows[:, lead].conj().T  # G[lead, S] = G[S, lead]^dag
             # d<N_lead>/dt = -i Tr([P, h] G) = -2 Im sum_{s,k} h_sk G_ks
             z = np.sum(hSl * GlS.T)
-            zE = np.sum(hSl * (h[lead, lead][:, None] * GlS).T)
+            zE = np.sum(hSl * (w_lead * GlS).T)
             out[f"I_{side}"][k] = 2.0 * float(z.imag)
             out[f"J_{side}"][k] = 2.0 * float(zE.imag)
     data = {k: ("time", v) for k, v in out.items()}
@@ -293,9 +297,6 @@ def landauer_currents(
     def lamb(Gfun, w):
         return lamb_shift(Gfun, w, D, jn.spectral_density)
 
-    def fermi(beta, mu, w):
-        return 0.5 * (1.0 - np.tanh(0.5 * beta * (w - mu)))
-
     def T(w):
         sig = np.zeros((hS.shape[0],) * 2, dtype=complex)
         sig[a, a] += lamb(GA, w) - 0.5j * float(GA(w))
@@ -303,8 +304,9 @@ def landauer_currents(
         Gr = np.linalg.inv(w * np.eye(hS.shape[0]) - hS - sig)
         return float(GA(w)) * float(GB(w)) * abs(Gr[a, b]) ** 2
 
-    def bias(w):
-        return fermi(beta_A, mu_A, w) - fermi(beta_B, mu_B, w)
+    def bias(w):  # f_A(w) - f_B(w), Fermi-Dirac occupations of the leads
+        fA = _occupation(np.asarray(w), beta_A, mu_A, "fermion", "_A")
+        return float(fA - _occupation(np.asarray(w), beta_B, mu_B, "fermion", "_B"))
 
     pts = sorted({float(x) for x in np.linalg.eigvalsh(hS)} | {mu_A, mu_B})
     pts = [p for p in pts if -D < p < D]
