@@ -219,14 +219,12 @@ class SectorLayout:
         self.n = off
         self.sizes = sizes
         dA, dB = self.dims
-        sec, pos = sectors.sector, sectors.position
         i_ab = np.arange(self.d).reshape(dA, dB)
         self.pos_A = self.position(i_ab[:, :, None], i_ab[:, None, :])  # (a, b, b')
         self.pos_B = self.position(
             i_ab.T[:, :, None], i_ab.T[:, None, :]
         )  # (b, a, a') -> ((a b), (a' b))
         self.diag = self.position(np.arange(self.d), np.arange(self.d))
-        del sec, pos
 
     @property
     def stored_fraction(self) -> float:

@@ -172,12 +172,11 @@ def _secular_tensor(
     - delta_an conj(X_bp), X_an = sum_c conj(S_ca) S_cn G_cn M(nu_cn - nu_ca),
     M(x) = [|x| <= cutoff]."""
     d = S.shape[0]
-    M4 = np.abs(nu[:, None, :, None] - nu[None, :, None, :]) <= cutoff + tol  # [a, b, n, p]
-    # indices: nu[a, n] vs nu[b, p]
-    Mab = np.transpose(M4, (0, 1, 2, 3))
+    # M[a, b, n, p]: nu[a, n] and nu[b, p] within the cutoff
+    M = np.abs(nu[:, None, :, None] - nu[None, :, None, :]) <= cutoff + tol
     Sab = S[:, None, :, None] * S.conj()[None, :, None, :]
     Gsum = G[:, None, :, None] + G[None, :, None, :]
-    T = np.where(Mab, Sab * Gsum, 0.0)
+    T = np.where(M, Sab * Gsum, 0.0)
     Mc = np.abs(nu[:, :, None] - nu[:, None, :]) <= cutoff + tol  # [c, n, a]: nu_cn vs nu_ca
     X = np.einsum("ca,cn,cn,cna->an", S.conj(), S, G, Mc)
     I = np.eye(d)
