@@ -139,18 +139,13 @@ class OutputDir:
 
     def _lock(self, where: str) -> None:
         """One corrtherm command per directory: two runs would interleave their files."""
-        import fcntl
-
-        fd = os.open(self.path, os.O_RDONLY)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            raise ScenarioError(
+        self._lock_fd = lock_directory(
+            self.path,
+            ScenarioError(
                 f"{where}: in use by another running corrtherm command; expected one command "
                 f"per output directory (wait for it, or choose another {self.option})"
-            ) from None
-        self._lock_fd = fd
+            ),
+        )
 
     def _check_existing(self, force: bool, where: str) -> None:
         self._remove_partials()  # safe: we hold the directory's lock
@@ -218,10 +213,32 @@ class OutputDir:
         self.close()
 
     def close(self) -> None:
-        fd, self._lock_fd = self._lock_fd, -1
-        if fd >= 0:
-            with contextlib.suppress(OSError):
-                os.close(fd)  # releases the flock
+        self._lock_fd = unlock_directory(self._lock_fd)
+
+
+def lock_directory(path: Path, busy: CorrthermError) -> int:
+    """An exclusive ``flock`` on the directory itself (a lock file inside would be listed as
+    content); raises ``busy`` when another process holds it. Returns the descriptor that holds
+    the lock: :func:`unlock_directory` releases it, and so does the death of the process (a
+    killed run never leaves a stale lock)."""
+    import fcntl
+
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise busy from None
+    return fd
+
+
+def unlock_directory(fd: int) -> int:
+    """Release a lock of :func:`lock_directory` (a no-op for fd < 0); returns -1, the value to
+    keep instead of the closed descriptor, whose number the system may reuse."""
+    if fd >= 0:
+        with contextlib.suppress(OSError):
+            os.close(fd)  # releases the flock
+    return -1
 
 
 # ============================================================================ .npy arrays

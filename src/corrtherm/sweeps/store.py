@@ -52,6 +52,7 @@ import numpy as np
 
 from ..core.errors import SweepError
 from ..core.metadata import lookup, parameter_meta
+from ..scenarios.files import atomic_write, lock_directory, unlock_directory
 from .spec import _NAME_RE, _RESERVED, SweepSpec
 
 STORE_FORMAT = 1
@@ -74,17 +75,14 @@ def _fsync_dir(path: Path) -> None:
 
 def _durable_put(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
-    try:
+
+    def write(tmp: Path) -> None:
         with open(tmp, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+
+    atomic_write(path, write)  # a fresh .NAME.<random>.partial, renamed over the chunk
     # The rename itself must reach the disk before we write the status chunk that relies on it.
     _fsync_dir(path.parent)
 
@@ -432,30 +430,20 @@ class _SweepStore:
 
     def _lock(self) -> int:
         """Exclusive lock on the store: two drivers would overwrite each other's chunks."""
-        import fcntl
-
-        # Lock the store directory itself: a lock file inside would confuse zarr's listing.
-        fd = os.open(self.path, os.O_RDONLY)
-        try:
-            # flock dies with its process, so a SIGKILLed driver never leaves a stale lock.
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            raise SweepError(
+        return lock_directory(
+            self.path,
+            SweepError(
                 f"--store {str(self.path)!r}: in use by another running sweep; expected one "
                 "driver per store (wait for it, or use another --store)"
-            ) from None
-        return fd
+            ),
+        )
 
     def close(self) -> None:
         """Release the pool and the lock (idempotent: a closed fd number may be reused)."""
         pool = getattr(self, "_pool", None)
         if pool is not None:
             pool.shutdown(wait=True)
-        fd, self._lock_fd = getattr(self, "_lock_fd", -1), -1
-        if fd >= 0:
-            with contextlib.suppress(OSError):
-                os.close(fd)  # releases the flock
+        self._lock_fd = unlock_directory(getattr(self, "_lock_fd", -1))
 
     def consolidate(self) -> None:
         import zarr
