@@ -208,31 +208,26 @@ def _natural(params: list[Any]) -> None:
             p.display_type_rich = lambda ctx=None: None  # type: ignore[method-assign]
 
 
-class NaturalHelp(typer.core.TyperCommand):
+class _Natural:
+    """Mixin for typer's command classes: its parameters (and --help) print naturally."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _natural(self.params)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        opt = super().get_help_option(ctx)
+        _natural([opt] if opt is not None else [])
+        return opt
+
+
+class NaturalHelp(_Natural, typer.core.TyperCommand):
     """Help that reads like a man page: ``corrtherm run [OPTIONS] [SCENARIO]``, ``--force``
     without a ``<bool>``, ``--grid NAME=START:STOP:NUM`` instead of ``<list[str]>``."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _natural(self.params)
 
-    def get_help_option(self, ctx: Any) -> Any:
-        opt = super().get_help_option(ctx)
-        _natural([opt] if opt is not None else [])
-        return opt
-
-
-class NaturalHelpGroup(typer.core.TyperGroup):
+class NaturalHelpGroup(_Natural, typer.core.TyperGroup):
     """The same for ``corrtherm --help``."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _natural(self.params)
-
-    def get_help_option(self, ctx: Any) -> Any:
-        opt = super().get_help_option(ctx)
-        _natural([opt] if opt is not None else [])
-        return opt
 
 
 _MEMORY_HELP = (
