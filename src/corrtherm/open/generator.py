@@ -337,7 +337,7 @@ class LocalGenerator:
         (internal basis). ``block_entropy``: S(rho) through ``BlockSpectrum`` (exact
         block structure from symmetry sectors; eigenvalue error <= 1e-12 by construction).
         Not thread-safe (the block partition is cached on the generator). A
-        :class:`SectorState` is read from its blocks (E_V from one V product, S exactly from the
+        ``SectorState`` (open._blocked) is read from its blocks (E_V from one V product, S exactly from the
         spectra of its sector blocks).
         """
         dA, dB = self.dims
@@ -438,7 +438,7 @@ class LocalGenerator:
 
     def initial_state(self, rho0_int: np.ndarray, *, structured: bool = True) -> Any:
         """rho0 (internal basis) in the storage :meth:`propagate` will use: a
-        :class:`SectorState` for two thermal sides (so the caller can drop the d x d matrix
+        ``SectorState`` (open._blocked) for two thermal sides (so the caller can drop the d x d matrix
         before the integration starts), else the matrix itself."""
         op = self.sector_operator(rho0_int, structured=structured)
         return rho0_int if op is None else SectorState(op, op.layout.from_dense(rho0_int))
@@ -475,7 +475,7 @@ class LocalGenerator:
         """Integrate d rho/dt = L[rho] together with dQ_X/dt = Tr[h_X rho], h_X = L_X^#[H].
 
         ``on_save(i, state, Q_A, Q_B)`` is called at every ``times[i]``; ``state`` is the
-        internal-basis rho (a d x d view, or a :class:`SectorState` for the sector storage of
+        internal-basis rho (a d x d view, or a ``SectorState`` (open._blocked) for the sector storage of
         two thermal sides) valid during the call only: use :meth:`observables`,
         :meth:`currents` and :meth:`dense` on it. Q_X(times[0]) = 0. ``progress(fraction)``
         is called after every step. ``method``: "DOP853", "RK45", "CK45" (low storage,
