@@ -62,12 +62,25 @@ def as_path(value: Any, name: str, error: type[CorrthermError] = ScenarioError) 
 def atomic_write(path: str | Path, write: Callable[[Path], Any]) -> Path:
     """Call ``write(tmp)`` on a new temporary file next to ``path``, then rename it to ``path``.
 
-    Refuses (``ScenarioError``) a ``path`` that is a directory. The temporary file is removed if
+    Refuses (``ScenarioError``) a ``path`` that is a directory, an existing device, FIFO or
+    socket, or lies in a directory that does not exist. The temporary file is removed if
     ``write`` fails or the process is interrupted before the rename.
     """
     path = Path(path)
     if path.is_dir() and not path.is_symlink():
         raise ScenarioError(f"{path}: is a directory; expected a file name to write to")
+    if path.exists() and not path.is_symlink() and not path.is_file():
+        # a device, FIFO or socket: the rename below would replace the node itself (as root,
+        # --out /dev/null would turn /dev/null into a regular file)
+        raise ScenarioError(
+            f"{path}: is not a regular file (a device, FIFO or socket); expected a file name "
+            "to write to"
+        )
+    if not path.parent.is_dir():
+        raise ScenarioError(
+            f"{path}: the directory {path.parent} does not exist; expected a file name in an "
+            "existing directory"
+        )
     tmp = _new_temporary(path)
     try:
         write(tmp)
