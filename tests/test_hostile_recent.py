@@ -42,3 +42,46 @@ def test_compare_out_in_a_missing_directory_names_it(tmp_path):
     r = invoke("compare", "levy-kosloff-local", "--out", target)
     line = one_line_error(r, "does not exist", str(tmp_path / "nodir"))
     assert ".partial" not in line
+
+
+# ============================================================================ [gaussian] .npy
+def _gaussian_matrix_scenario(tmp_path, name: str):
+    return scenario_file(
+        tmp_path,
+        "gaussian-two-oscillators",
+        (
+            'A = { kind = "chain", sites = 1, onsite = "w" }',
+            f'A = {{ kind = "matrix", matrix = "{name}" }}',
+        ),
+    )
+
+
+def test_gaussian_npy_header_claiming_a_huge_matrix_is_refused_unread(tmp_path):
+    from numpy.lib import format as npf
+
+    with open(tmp_path / "h.npy", "wb") as fh:  # claims 320 GB, holds 64 bytes
+        npf.write_array_header_1_0(
+            fh, {"descr": "<f8", "fortran_order": False, "shape": (200_000, 200_000)}
+        )
+        fh.write(b"\0" * 64)
+    r = invoke("check", _gaussian_matrix_scenario(tmp_path, "h.npy"))
+    one_line_error(r, "gaussian.A.matrix", "memory limit")
+
+
+def test_gaussian_npy_empty_file_is_a_user_error(tmp_path):
+    (tmp_path / "h.npy").write_bytes(b"")  # was an internal error (EOFError), exit 1
+    r = invoke("check", _gaussian_matrix_scenario(tmp_path, "h.npy"))
+    one_line_error(r, "gaussian.A.matrix", "cannot read")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_gaussian_npy_fifo_is_refused_not_read(tmp_path):
+    os.mkfifo(tmp_path / "h.npy")  # np.load blocked forever on it
+    r = invoke("check", _gaussian_matrix_scenario(tmp_path, "h.npy"))
+    one_line_error(r, "gaussian.A.matrix", "not a regular file")
+
+
+def test_gaussian_npy_of_wrong_rank_names_the_key(tmp_path):
+    np.save(tmp_path / "h.npy", np.ones(3))
+    r = invoke("check", _gaussian_matrix_scenario(tmp_path, "h.npy"))
+    one_line_error(r, "gaussian.A.matrix", "(3,)", "expected a matrix")

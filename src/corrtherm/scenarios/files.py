@@ -270,8 +270,11 @@ def npy_header(path: str | Path) -> tuple[tuple[int, ...], np.dtype, bool]:
     return tuple(int(n) for n in shape), np.dtype(dtype), bool(fortran)
 
 
-def load_npy(path: str | Path, shape: tuple[int, ...], where: str) -> np.ndarray:
-    """Load a numeric ``.npy`` array of the given shape, checking the header first."""
+def load_npy(path: str | Path, shape: tuple[int | None, ...], where: str) -> np.ndarray:
+    """Load a numeric ``.npy`` array of the given shape, checking the header first.
+
+    A ``None`` in ``shape`` accepts any length along that axis (``(None, None)``: any matrix).
+    """
     if not Path(path).exists():
         # relative paths are resolved against the scenario file: say where it was looked for
         raise ScenarioError(f"{where}: {path} does not exist; expected a .npy file")
@@ -286,8 +289,10 @@ def load_npy(path: str | Path, shape: tuple[int, ...], where: str) -> np.ndarray
         raise ScenarioError(
             f"{where}: {path} holds {dtype} entries; expected real or complex numbers"
         )
-    if found != tuple(shape):
-        raise ScenarioError(f"{where}: {path} has shape {found}; expected {tuple(shape)}")
+    if len(found) != len(shape) or any(w is not None and n != w for n, w in zip(found, shape)):
+        want = tuple("any" if w is None else w for w in shape)
+        want_text = "a matrix" if set(want) == {"any"} and len(want) == 2 else str(want)
+        raise ScenarioError(f"{where}: {path} has shape {found}; expected {want_text}")
     n = int(np.prod(found, dtype=object))
     require_memory(n * (dtype.itemsize + 16), f"{where}: the array {path}", "a smaller array")
     try:

@@ -22,6 +22,7 @@ from ..gaussian import (
     thermal_correlation,
 )
 from ..gaussian.lindblad import OpenGenerator
+from .files import load_npy
 from .gaussian_schema import GaussianSideSpec
 
 if TYPE_CHECKING:
@@ -56,10 +57,9 @@ def _load(scen: Scenario, path: str, where: str) -> np.ndarray:
     p = Path(path)
     if not p.is_absolute():
         p = scen.base_dir / p
-    try:
-        return np.asarray(np.load(p, allow_pickle=False))
-    except (OSError, ValueError) as exc:
-        raise ScenarioError(f"{scen.source}: {where}: cannot read {p} ({exc})") from None
+    # the header first: its shape and dtype are checked and the memory estimated before any
+    # allocation, and a FIFO or an empty file is refused instead of blocking or crashing
+    return load_npy(p, (None, None), f"{scen.source}: {where}")
 
 
 def _side(scen: Scenario, spec: GaussianSideSpec, where: str) -> np.ndarray:
