@@ -85,3 +85,31 @@ def test_gaussian_npy_of_wrong_rank_names_the_key(tmp_path):
     np.save(tmp_path / "h.npy", np.ones(3))
     r = invoke("check", _gaussian_matrix_scenario(tmp_path, "h.npy"))
     one_line_error(r, "gaussian.A.matrix", "(3,)", "expected a matrix")
+
+
+# ============================================================================ global / Redfield
+@pytest.mark.parametrize("build", ["davies_jumps", "davies_bath", "redfield_bath"])
+@pytest.mark.parametrize(
+    "coupling, kwargs",
+    [(1e200 * SX, {}), (SX, {"gamma0": 1e300}), (SX, {"beta": 1e-300})],
+    ids=["huge coupling", "huge gamma0", "tiny beta"],
+)
+def test_bath_from_an_overflowing_coupling_is_refused_when_built(build, coupling, kwargs):
+    # davies_bath/redfield_bath used to return, and evolve then died in an OverflowError
+    # (exp of the escape rates) or a LinAlgError (NaN generator)
+    kwargs = dict(kwargs)
+    beta = kwargs.pop("beta", 1.0)
+    with pytest.raises(ct.CorrthermError, match=r"^coupling: the bath's total rate") as exc:
+        getattr(ct, build)(EXCHANGE, coupling, "A", beta, **kwargs)
+    assert "\n" not in str(exc.value)
+
+
+@pytest.mark.parametrize("approach", ["global", "redfield"])
+def test_scenario_with_an_overflowing_coupling_is_one_line(tmp_path, approach):
+    f = scenario_file(
+        tmp_path,
+        "levy-kosloff-local",
+        ('approach = "local"\nbath_A', f'approach = "{approach}"\nbath_A'),
+        ('coupling = "sx(A0)"', 'coupling = "1e200 * sx(A0)"'),
+    )
+    one_line_error(invoke("run", f, "--out", tmp_path / "o"), "dynamics.bath_A", "total rate")

@@ -229,6 +229,22 @@ def rate_scale(jumps: Any) -> float:
     return total
 
 
+def check_coupling_scale(
+    rate_max: float, couplings: Any, name: str, error: type[CorrthermError]
+) -> None:
+    """Refuse a bath built from coupling operators S_k whose rate scale
+    max gamma x sum_k ||S_k||_F^2 exceeds :data:`MAX_MAGNITUDE` (the bound of
+    :func:`check_rate_scale` for the jumps sqrt(gamma) A_k(nu) the bath stands for)."""
+    r = rate_max * rate_scale(couplings) if rate_max > 0 else 0.0
+    if not r <= MAX_MAGNITUDE:
+        shown = "overflows double precision" if not math.isfinite(r) else f"is {r:.3g}"
+        raise error(
+            f"{name}: the bath's total rate max gamma x Tr sum_k S_k^2 {shown} (max gamma = "
+            f"{rate_max:.3g}); expected at most {MAX_MAGNITUDE:g} (a smaller gamma0, coupling "
+            "operator or temperature)"
+        )
+
+
 def check_rate_scale(jumps: Any, name: str, error: type[CorrthermError]) -> float:
     """Refuse jumps whose total rate sum_l ||L_l||_F^2 exceeds :data:`MAX_MAGNITUDE` (then
     sum_l L_l^dag L_l and the GKLS generator would overflow or lose every other scale)."""

@@ -35,6 +35,7 @@ import numpy as np
 from ..core._report import Report, fmt
 from ..core._validate import finite_real, to_array
 from ..core.errors import DynamicsError, ModelError
+from ..core.limits import check_coupling_scale
 from ..core.model import Bipartite
 from .dissipators import jump_superoperator
 from .thermal import _check_rates, thermal_rate
@@ -305,6 +306,10 @@ def _components(
         cat("c", int),
         cat("v", complex),
     )
+    # before the warning, whose escape rates would overflow: one clear line instead of an
+    # OverflowError or a LinAlgError in the solver
+    top = float(np.max(comps.rates)) if comps.rates.size else 0.0
+    check_coupling_scale(top, S_list, "coupling", DynamicsError)
     _secular_warning(comps, Q.shape[0], side, what)
     return eig, comps
 

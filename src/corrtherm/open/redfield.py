@@ -32,6 +32,7 @@ import numpy as np
 
 from ..core._report import Report, fmt
 from ..core.errors import DynamicsError
+from ..core.limits import check_coupling_scale
 from ..core.model import Bipartite
 from .davies import (
     DEGENERACY_TOL,
@@ -243,6 +244,7 @@ def redfield_bath(
     gam = thermal_rate(x, b, rate, g0)
     flat = x.ravel()
     _check_rates(gam.ravel(), flat, b, callable(rate))
+    check_coupling_scale(float(np.max(gam)), S_list, "coupling", DynamicsError)
     G = 0.5 * gam
     Q = eig.Q
     S_e = np.stack([Q.conj().T @ embed(S) @ Q for S in S_list])
