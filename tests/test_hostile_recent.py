@@ -113,3 +113,32 @@ def test_scenario_with_an_overflowing_coupling_is_one_line(tmp_path, approach):
         ('coupling = "sx(A0)"', 'coupling = "1e200 * sx(A0)"'),
     )
     one_line_error(invoke("run", f, "--out", tmp_path / "o"), "dynamics.bath_A", "total rate")
+
+
+# ============================================================================ thread/step settings
+JA_EX = ct.thermal_jumps(EXCHANGE.H_A, 1.0, rate="paper")
+JB_EX = ct.thermal_jumps(EXCHANGE.H_B, 2.0, rate="paper")
+
+
+@pytest.mark.parametrize("threads", [0, -1, "x", 1.5, True])
+def test_bad_blas_threads_fail_on_the_small_paths_too(threads):
+    # only the ODE and Krylov paths used to look at them: a small model accepted anything
+    with pytest.raises(ct.CorrthermError, match="^blas_threads: got"):
+        ct.evolve(EXCHANGE, RHO0, TIMES, JA_EX, JB_EX, blas_threads=threads)
+    with pytest.raises(ct.CorrthermError, match="^blas_threads: got"):
+        ct.steady_state(EXCHANGE, JA_EX, JB_EX, blas_threads=threads)
+
+
+@pytest.mark.parametrize(
+    "var, value",
+    [
+        ("CORRTHERM_BLAS_THREADS", "x"),
+        ("CORRTHERM_MAX_ODE_STEPS", "x"),
+        ("CORRTHERM_MAX_ODE_STEPS", "1.5"),
+    ],
+)
+def test_bad_environment_settings_fail_a_small_run(tmp_path, monkeypatch, var, value):
+    # "1.5" steps was truncated to 1; garbage was ignored unless the ODE path ran
+    monkeypatch.setenv(var, value)
+    r = invoke("run", "levy-kosloff-local", "--out", tmp_path / "o", "--no-plots")
+    one_line_error(r, var, repr(value))

@@ -40,11 +40,12 @@ def max_ode_steps() -> int:
     if not text:
         return MAX_ODE_STEPS
     try:
-        n = int(float(text))
+        f = float(text)
+        n = int(f) if f == int(f) else 0  # "1.5" is refused, not truncated to 1
     except (ValueError, OverflowError):
         n = 0
     if n < 1:
-        raise DynamicsError(f"{ENV_VAR}: got {text!r}; expected a positive number of steps")
+        raise DynamicsError(f"{ENV_VAR}: got {text!r}; expected a positive integer number of steps")
     return n
 
 

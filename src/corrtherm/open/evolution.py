@@ -16,6 +16,7 @@ import numpy as np
 import xarray as xr
 
 from ..core._threads import resolve as resolve_threads
+from ._guard import max_ode_steps
 from ..core._validate import density_matrix, finite_real
 from ..core.errors import DynamicsError
 from ..core.limits import COMPLEX_BYTES, require_memory
@@ -148,6 +149,10 @@ def evolve(
     and the positivity attr (negative eigenvalues warn: Redfield is not completely positive).
     """
     model = _check_model(model)
+    # the settings of the ODE path are checked on every path: a bad value (argument or
+    # environment) fails the small exact runs too, not only the first large one
+    resolve_threads(blas_threads)
+    max_ode_steps()
     a = _check_alpha(alpha_A)
     t = _check_times(times)
     _check_time_span(t, model)
@@ -205,7 +210,6 @@ def evolve(
     prod = None if th is None else ProductionLedger(model, t.size, th)
     if method == "exact":
         return _evolve_exact(model, rho, t, JA, JB, a, store_states, entropic, prod)
-    resolve_threads(blas_threads)  # a bad value fails here, before any work
     # hand the validated rho0 and jump stacks over: the ODE path needs them only to build the
     # generator and its initial state, and holding them through the solve cost 0.8 GB at d = 4096
     inputs = [rho, JA, JB]

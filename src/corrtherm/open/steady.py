@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..core._report import Report
+from ..core._threads import resolve as resolve_threads
 from ..core.errors import DynamicsError
 from ..core.model import Bipartite
 from ..core.trajectory import _check_model, _hermitize
@@ -168,6 +169,7 @@ def steady_state(
         raise DynamicsError(f"on_degenerate: got {on_degenerate!r}; expected 'raise' or 'report'")
     if method not in ("auto", "dense", "krylov"):
         raise DynamicsError(f"method: got {method!r}; expected 'auto', 'dense' or 'krylov'")
+    resolve_threads(blas_threads)  # checked on the dense path too, where it is not used
     model = _check_model(model)
     if method == "auto":
         method = "dense" if model.d <= DENSE_MAX_D else "krylov"
