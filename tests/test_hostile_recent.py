@@ -142,3 +142,53 @@ def test_bad_environment_settings_fail_a_small_run(tmp_path, monkeypatch, var, v
     monkeypatch.setenv(var, value)
     r = invoke("run", "levy-kosloff-local", "--out", tmp_path / "o", "--no-plots")
     one_line_error(r, var, repr(value))
+
+
+# ============================================================================ Gaussian API
+H3 = -np.eye(3, k=1) - np.eye(3, k=-1)
+FREE = ct.gaussian.FreeModel(H3, H3, 0.1 * np.eye(3))
+C_FREE = ct.gaussian.locally_thermal_correlation(FREE, 1.0, 2.0)
+
+
+@pytest.mark.parametrize("bad", ["1", True, np.bool_(True)], ids=["string", "bool", "np.bool"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda v: ct.gaussian.thermal_correlation(H3, v),
+        lambda v: ct.gaussian.thermal_correlation(H3, 1.0, v),
+        lambda v: ct.gaussian.occupation([0.0, 1.0], v),
+        lambda v: ct.gaussian.LocalBath(v),
+        lambda v: ct.gaussian.LocalBath(1.0, mu=v),
+        lambda v: ct.gaussian.LocalBath(1.0, gamma=v),
+        lambda v: ct.gaussian.locally_thermal_correlation(FREE, 1.0, 1.0, c=v),
+        lambda v: ct.gaussian.chain_hamiltonian(v),
+    ],
+    ids=["beta", "mu", "occupation beta", "bath beta", "bath mu", "bath gamma", "c", "L"],
+)
+def test_gaussian_numbers_are_not_strings_or_booleans(call, bad):
+    # float("1") and float(True) used to be accepted (the dense engine refuses both)
+    with pytest.raises(ct.CorrthermError, match=r"got (np\.True_|True|'1')"):
+        call(bad)
+
+
+def test_gaussian_bath_checks_its_rate_family_and_scale_when_made():
+    with pytest.raises(ct.CorrthermError, match=r"^bath.rate: got 'Ohmic'; expected None"):
+        ct.gaussian.LocalBath(1.0, rate="Ohmic")  # used to fail only inside evolve
+    # gamma = 1e300 used to run, and steady_state called every mode "undamped"
+    with pytest.raises(ct.CorrthermError, match=r"^bath.gamma: got 1e\+300; expected a rate"):
+        ct.gaussian.LocalBath(1.0, gamma=1e300)
+
+
+def test_gaussian_model_with_overflowing_entries_is_refused():
+    # evolve with a bath used to die in a LinAlgError inside scipy
+    with pytest.raises(ct.CorrthermError, match=r"^h_A: entries as large as 1e\+200"):
+        ct.gaussian.FreeModel(1e200 * H3, H3)
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"atol": -1.0}, {"atol": np.nan}, {"thermal_tol": -1.0}, {"thermal_tol": "x"}]
+)
+def test_gaussian_evolve_tolerances_are_checked_without_the_flow_analysis(kwargs):
+    name = next(iter(kwargs))
+    with pytest.raises(ct.CorrthermError, match=rf"^{name}: got"):
+        ct.gaussian.evolve(FREE, C_FREE, TIMES, **kwargs)

@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from ..core._validate import HERMITIAN_RTOL, to_array
+from ..core._validate import HERMITIAN_RTOL, describe_value, finite_real, is_real_number, to_array
 from ..core.errors import ModelError, StateError
+from ..core.limits import check_magnitude
 
 STATISTICS = ("fermion", "boson")
 #: Tolerance on the spectrum of a correlation matrix: 0 <= C <= 1 (fermions), C >= 0 (bosons).
@@ -35,6 +36,8 @@ def single_particle(
         raise ModelError(f"{name}: is empty; expected at least one mode")
     if shape is not None and arr.shape != shape:
         raise ModelError(f"{name}: has shape {arr.shape}; expected {shape}")
+    # the dense engine's bound: larger entries overflow in commutators and the propagators
+    check_magnitude(arr, name, ModelError)
     if hermitian:
         dev = float(np.max(np.abs(arr - arr.conj().T)))
         scale = max(1.0, float(np.max(np.abs(arr))))
@@ -50,24 +53,24 @@ def single_particle(
 
 
 def check_beta(value: Any, name: str, error: type[Exception] = StateError) -> float:
-    """An inverse temperature 0 < beta <= inf (inf: the zero-temperature limit)."""
-    try:
-        b = float(value)
-    except (TypeError, ValueError):
-        raise error(f"{name}: got {value!r}; expected an inverse temperature > 0") from None
+    """An inverse temperature 0 < beta <= inf (inf: the zero-temperature limit). Only real
+    numbers: a bool or a string such as "1" is refused, not converted (as in core._validate)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if not is_real_number(value):
+        raise error(f"{name}: got {describe_value(value)}; expected an inverse temperature > 0")
+    b = float(value)
     if np.isnan(b) or b <= 0:
-        raise error(f"{name}: got {value!r}; expected an inverse temperature > 0 (inf allowed)")
+        raise error(
+            f"{name}: got {describe_value(value)}; expected an inverse temperature > 0 "
+            "(inf allowed)"
+        )
     return b
 
 
 def check_mu(value: Any, name: str, error: type[Exception] = StateError) -> float:
-    try:
-        m = float(value)
-    except (TypeError, ValueError):
-        raise error(f"{name}: got {value!r}; expected a finite chemical potential") from None
-    if not np.isfinite(m):
-        raise error(f"{name}: got {value!r}; expected a finite chemical potential")
-    return m
+    """A finite real chemical potential (a bool or a string is refused, not converted)."""
+    return finite_real(value, name, error, "a finite chemical potential")
 
 
 def correlation_matrix(

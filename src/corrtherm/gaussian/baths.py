@@ -38,8 +38,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..core._report import Report
+from ..core._validate import describe_value, finite_real
 from ..core.errors import DynamicsError, StateError
-from ..open.thermal import DETAILED_BALANCE_RTOL, thermal_rate
+from ..core.limits import MAX_MAGNITUDE
+from ..open.thermal import DETAILED_BALANCE_RTOL, RATE_FUNCTIONS, thermal_rate
 from ._inputs import check_beta, check_mu
 from .model import FreeModel
 from .states import _occupation
@@ -66,16 +68,25 @@ class LocalBath(Report):
         if not np.isfinite(b):
             raise DynamicsError(f"bath.beta: got {self.beta!r}; expected a finite beta > 0")
         m = check_mu(self.mu, "bath.mu", DynamicsError)
-        try:
-            g = float(self.gamma)
-        except (TypeError, ValueError):
-            raise DynamicsError(f"bath.gamma: got {self.gamma!r}; expected a rate >= 0") from None
-        if not np.isfinite(g) or g < 0:
+        g = finite_real(self.gamma, "bath.gamma", DynamicsError, "a finite rate >= 0")
+        if g < 0:
             raise DynamicsError(f"bath.gamma: got {self.gamma!r}; expected a finite rate >= 0")
-        if not (self.rate is None or isinstance(self.rate, str) or callable(self.rate)):
+        if g > MAX_MAGNITUDE:
+            # the dense engine's bound on a bath's total rate: beyond it the Lyapunov solve
+            # and the propagators lose every other scale (a steady state was called "undamped")
             raise DynamicsError(
-                f"bath.rate: got {self.rate!r}; expected None (flat), a rate family name or a "
-                "callable gamma(omega)"
+                f"bath.gamma: got {self.gamma!r}; expected a rate <= {MAX_MAGNITUDE:g} (rescale "
+                "the units of energy and time)"
+            )
+        if not (
+            self.rate is None
+            or (isinstance(self.rate, str) and self.rate in RATE_FUNCTIONS)
+            or callable(self.rate)
+        ):
+            # a misspelt family fails here, where the bath is written, not in evolve
+            raise DynamicsError(
+                f"bath.rate: got {describe_value(self.rate)}; expected None (flat), one of "
+                f"{sorted(RATE_FUNCTIONS)} or a callable gamma(omega)"
             )
         object.__setattr__(self, "beta", b)
         object.__setattr__(self, "mu", m)

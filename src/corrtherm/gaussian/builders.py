@@ -32,8 +32,9 @@ MAX_MODES = 4096
 
 def _count(n: Any, name: str, minimum: int = 1) -> int:
     try:
-        ok = int(n) == n and minimum <= int(n) <= MAX_MODES
-    except (TypeError, ValueError):
+        # True == 1 in Python: a bool is not a number of modes
+        ok = not isinstance(n, bool | np.bool_) and int(n) == n and minimum <= int(n) <= MAX_MODES
+    except (TypeError, ValueError, OverflowError):
         ok = False
     if not ok:
         raise ModelError(

@@ -15,6 +15,7 @@ import xarray as xr
 from scipy.linalg import eigh
 
 from ..core._report import Report
+from ..core._validate import finite_real
 from ..core.errors import DynamicsError, FlowError, StateError
 from ..core.trajectory import _check_times
 from ..isolated.flows import FLOW_ATOL, THERMAL_TOL, flow_series
@@ -144,6 +145,11 @@ def evolve(
     """
     m = check_model(model, DynamicsError)
     t = _check_times(times)
+    # the flow analysis' tolerances, checked whether or not it runs (as every other argument)
+    if finite_real(atol, "atol", FlowError, "a finite tolerance >= 0") < 0:
+        raise FlowError(f"atol: got {atol!r}; expected a finite tolerance >= 0")
+    if finite_real(thermal_tol, "thermal_tol", FlowError, "a finite tolerance > 0") <= 0:
+        raise FlowError(f"thermal_tol: got {thermal_tol!r}; expected a finite tolerance > 0")
     C = correlation_matrix(C0, "C0", m.L, m.statistics)
     bA, bB = check_bath(bath_A, "A"), check_bath(bath_B, "B")
     if store_correlations and t.size * m.L * m.L > STORE_MAX_ENTRIES:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit
 
+from ..core._validate import finite_real
 from ..core.errors import FlowError, StateError
 from ..core.states import positivity_interval
 from ._inputs import (
@@ -181,12 +182,7 @@ def locally_thermal_correlation(
         gA, gB = _blocks(m, beta_A, beta_B, mu_A, mu_B)
     except StateError as exc:
         raise FlowError(str(exc)) from None
-    try:
-        cc = float(c)
-    except (TypeError, ValueError):
-        raise FlowError(f"c: got {c!r}; expected a finite real correlation strength") from None
-    if not np.isfinite(cc):
-        raise FlowError(f"c: got {c!r}; expected a finite real correlation strength")
+    cc = finite_real(c, "c", FlowError, "a finite real correlation strength")
     C = np.zeros((m.L, m.L), dtype=complex)
     C[: m.L_A, : m.L_A], C[m.L_A :, m.L_A :] = gA, gB
     if X is None:

@@ -16,13 +16,13 @@ import numpy as np
 import xarray as xr
 
 from ..core._threads import resolve as resolve_threads
-from ._guard import max_ode_steps
 from ..core._validate import density_matrix, finite_real
 from ..core.errors import DynamicsError
 from ..core.limits import COMPLEX_BYTES, require_memory
 from ..core.model import Bipartite
 from ..core.trajectory import _check_alpha, _check_model, _check_time_span, _check_times
 from ._assemble import ENTROPIC_MAX_D
+from ._guard import max_ode_steps
 from ._kernels import BlockSpectrum
 from .baths import approach_of, as_bath, is_local
 from .entropy_production import (
