@@ -192,3 +192,20 @@ def test_gaussian_evolve_tolerances_are_checked_without_the_flow_analysis(kwargs
     name = next(iter(kwargs))
     with pytest.raises(ct.CorrthermError, match=rf"^{name}: got"):
         ct.gaussian.evolve(FREE, C_FREE, TIMES, **kwargs)
+
+
+def test_bosonic_mu_at_the_lowest_mode_within_round_off_is_refused():
+    # mu = the lowest eigenvalue (from another eigensolver call) passed `eps - mu <= 0` by
+    # 2e-16 and gave occupations 4.5e15 and a correlation matrix with eigenvalue -0.16
+    h = H3 + 3.0 * np.eye(3)
+    e0 = float(np.linalg.eigvalsh(h)[0])
+    for mu in (e0, e0 - 1e-15):
+        with pytest.raises(ct.CorrthermError, match=r"^mu: got .*within round-off"):
+            ct.gaussian.thermal_correlation(h, 1.0, mu, statistics="boson")
+    bosons = ct.gaussian.FreeModel(h, h, 0.1 * np.eye(3), "boson")
+    with pytest.raises(ct.CorrthermError, match=r"^bath_A.mu: got .*within round-off"):
+        ct.gaussian.steady_state(bosons, ct.gaussian.LocalBath(1.0, mu=e0))
+    # just below condensation is still a valid (large) Bose-Einstein occupation
+    n = np.linalg.eigvalsh(ct.gaussian.thermal_correlation(h, 1.0, e0 - 1e-6, "boson"))
+    expected = 1.0 / np.expm1(np.linalg.eigvalsh(h) - (e0 - 1e-6))
+    np.testing.assert_allclose(np.sort(n), np.sort(expected), rtol=1e-6)

@@ -44,7 +44,7 @@ from ..core.limits import MAX_MAGNITUDE
 from ..open.thermal import DETAILED_BALANCE_RTOL, RATE_FUNCTIONS, thermal_rate
 from ._inputs import check_beta, check_mu
 from .model import FreeModel
-from .states import _occupation
+from .states import _occupation, bose_gap_tolerance
 
 __all__ = ["LocalBath"]
 
@@ -122,10 +122,10 @@ def mode_rates(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(kappa_up, kappa_down) for the eigenmodes of energies ``eps`` (module docstring)."""
     x = eps - bath.mu
-    if statistics == "boson" and np.any(x <= 0):
+    if statistics == "boson" and np.any(x <= bose_gap_tolerance(eps, bath.mu)):
         raise DynamicsError(
             f"bath_{side}.mu: got {bath.mu!r} >= the lowest mode energy {float(np.min(eps)):.12g} "
-            f"of h_{side}; a bosonic bath needs mu below every mode energy"
+            f"of h_{side} (within round-off); a bosonic bath needs mu below every mode energy"
         )
     if bath.rate is None:
         try:

@@ -37,17 +37,29 @@ __all__ = [
 ]
 
 
+def bose_gap_tolerance(eps: np.ndarray, mu: float) -> float:
+    """Smallest eps - mu a bosonic mode may have: a few hundred ulps of the energy scale.
+
+    Below it mu equals a mode energy within the round-off of the eigensolver, and the
+    occupation 1/(e^{beta (eps - mu)} - 1) ~ 1e15 is noise that also swamps the other modes'
+    occupations in C = W diag(n) W^dag (mu set to the lowest eigenvalue gave a C with a
+    negative eigenvalue)."""
+    scale = max(1.0, abs(float(mu)), float(np.max(np.abs(eps))) if np.size(eps) else 0.0)
+    return 256 * np.finfo(float).eps * scale
+
+
 def _occupation(eps: np.ndarray, beta: float, mu: float, statistics: str, what: str) -> np.ndarray:
     x = np.asarray(eps, dtype=float) - mu
     if statistics == "fermion":
         if np.isinf(beta):  # zero temperature: a filled Fermi sea, half filling at eps = mu
             return np.where(x < 0, 1.0, np.where(x > 0, 0.0, 0.5))
         return expit(-beta * x)
-    if np.any(x <= 0):
+    if np.any(x <= bose_gap_tolerance(eps, mu)):
         k = int(np.argmin(x))
         raise StateError(
-            f"mu{what}: got {mu!r} >= the lowest single-particle energy {eps[k]:.12g}; a bosonic "
-            "thermal state needs mu below every mode energy (Bose-Einstein occupations diverge)"
+            f"mu{what}: got {mu!r} >= the lowest single-particle energy {eps[k]:.12g} (within "
+            "round-off); a bosonic thermal state needs mu below every mode energy "
+            "(Bose-Einstein occupations diverge)"
         )
     if np.isinf(beta):
         return np.zeros_like(x)
