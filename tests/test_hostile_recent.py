@@ -209,3 +209,17 @@ def test_bosonic_mu_at_the_lowest_mode_within_round_off_is_refused():
     n = np.linalg.eigvalsh(ct.gaussian.thermal_correlation(h, 1.0, e0 - 1e-6, "boson"))
     expected = 1.0 / np.expm1(np.linalg.eigvalsh(h) - (e0 - 1e-6))
     np.testing.assert_allclose(np.sort(n), np.sort(expected), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "old, new, field",
+    [
+        ("sites = 1, onsite", "sites = true, onsite", "gaussian.A.sites"),
+        ('onsite = "w" }', "onsite = false }", "gaussian.A.onsite"),
+        ('strength = "g"', "strength = true", "gaussian.strength"),
+    ],
+)
+def test_gaussian_table_booleans_are_not_numbers(tmp_path, old, new, field):
+    # `sites = true` ran as one site
+    f = scenario_file(tmp_path, "gaussian-two-oscillators", (old, new))
+    one_line_error(invoke("check", f), field, "booleans are not numbers")

@@ -18,7 +18,8 @@ Num = float | str
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict, as the [model] tables: TOML `sites = true` is not the number 1
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class GaussianSideSpec(_Strict):
