@@ -223,3 +223,14 @@ def test_gaussian_table_booleans_are_not_numbers(tmp_path, old, new, field):
     # `sites = true` ran as one site
     f = scenario_file(tmp_path, "gaussian-two-oscillators", (old, new))
     one_line_error(invoke("check", f), field, "booleans are not numbers")
+
+
+@pytest.mark.parametrize("command", ["check", "compare"])
+def test_negative_gamma0_of_a_coupling_bath_names_file_and_table(tmp_path, command):
+    # was "error: gamma0: got -1.0; ..." without the scenario or the bath
+    f = scenario_file(
+        tmp_path,
+        "levy-kosloff-local",
+        ('gamma0 = "gamma0", coupling = "sx(A0)"', 'gamma0 = -1, coupling = "sx(A0)"'),
+    )
+    one_line_error(invoke(command, f), str(f), "dynamics.bath_A", "gamma0: got -1")

@@ -443,8 +443,10 @@ def _bath(
         _op(scen, space, t, f"{where}.coupling" + (f"[{k}]" if len(texts) > 1 else ""), side)
         for k, t in enumerate(texts)
     ]
-    tb = ThermalBath(S, beta, bath.rate, gamma0, mu)
     try:
+        # inside the try: the bath validates beta and gamma0 when made, and its message needs
+        # the file and the table in front (it was printed as a bare "gamma0: got -1.0")
+        tb = ThermalBath(S, beta, bath.rate, gamma0, mu)
         diss = tb.dissipator(model, side, approach)
     except CorrthermError as exc:
         raise ScenarioError(f"{src}: {where}: {exc}") from None
