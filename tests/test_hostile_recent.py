@@ -234,3 +234,33 @@ def test_negative_gamma0_of_a_coupling_bath_names_file_and_table(tmp_path, comma
         ('gamma0 = "gamma0", coupling = "sx(A0)"', 'gamma0 = -1, coupling = "sx(A0)"'),
     )
     one_line_error(invoke(command, f), str(f), "dynamics.bath_A", "gamma0: got -1")
+
+
+# ============================================================================ compare APIs
+def test_compare_approaches_with_approaches_none_is_one_error():
+    bath = ct.ThermalBath(SX, 1.0, "ohmic", 0.05)
+    with pytest.raises(ct.CorrthermError, match=r"^approaches: got None"):  # was a TypeError
+        ct.compare_approaches(EXCHANGE, bath, bath, approaches=None)
+
+
+def test_thermal_bath_refuses_a_non_hermitian_coupling_when_made():
+    # the docstring promises validation when made; sigma_+ used to fail only in dissipator()
+    with pytest.raises(ct.CorrthermError, match=r"^coupling: is not Hermitian"):
+        ct.ThermalBath(SP, 1.0)
+    with pytest.raises(ct.CorrthermError, match=r"^coupling\[1\]: has shape \(3, 3\)"):
+        ct.ThermalBath([SX, np.eye(3)], 1.0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, needle",
+    [
+        ({"n_samples": 0}, "n_samples: got 0"),  # ValueError from an empty max()
+        ({"n_samples": 10**9}, "n_samples: got 1000000000"),  # a 7.5 GiB MemoryError
+        ({"n_modes": "50"}, "n_modes: got '50'"),  # read as the lead sizes 5 and 0
+    ],
+)
+def test_compare_with_master_equations_sampling_arguments(kwargs, needle):
+    h_S = np.array([[0.0, 0.1], [0.1, 0.0]])
+    args = {"beta_A": 1.0, "beta_B": 2.0, "n_modes": (20,), **kwargs}
+    with pytest.raises(ct.CorrthermError, match="^" + needle.replace("(", r"\(")):
+        ct.gaussian.compare_with_master_equations(h_S, 0.1, **args)

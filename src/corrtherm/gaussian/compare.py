@@ -19,12 +19,13 @@ g << Gamma, global for g >> Gamma, Redfield across (for weak coupling Gamma << T
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
+from ..core._validate import describe_value, positive_int
 from ..core.errors import DynamicsError
 from ..core.metadata import annotate
 from ..open.compare import APPROACHES, ThermalBath
@@ -39,6 +40,8 @@ __all__ = ["compare_with_master_equations", "master_equation_currents"]
 
 #: Fraction of the recurrence time pi N / D over which the exact currents are averaged.
 WINDOW = (0.55, 0.9)
+#: Largest number of time samples per exact run (the averaging window needs tens).
+MAX_SAMPLES = 100_000
 
 
 def _double_dot(h_S: Any) -> np.ndarray:
@@ -133,6 +136,17 @@ def compare_with_master_equations(
     state; this one shortens the transient) and the leads grand-canonical.
     """
     hS = _double_dot(h_S)
+    n_samples = positive_int(
+        n_samples, "n_samples", DynamicsError, expected=f"an integer 1..{MAX_SAMPLES}"
+    )
+    if n_samples > MAX_SAMPLES:  # each sample is a time point of every exact run
+        raise DynamicsError(f"n_samples: got {n_samples}; expected an integer 1..{MAX_SAMPLES}")
+    if isinstance(n_modes, str | bytes) or not isinstance(n_modes, Iterable):
+        # "50" would be read as the lead sizes 5 and 0
+        raise DynamicsError(
+            f"n_modes: got {describe_value(n_modes)}; expected a sequence of lead sizes, "
+            "e.g. (50, 100, 200)"
+        )
     gB = gamma_A if gamma_B is None else gamma_B
     me = master_equation_currents(hS, gamma_A, gB, beta_A, beta_B, mu_A, mu_B, approaches)
     ref = junction(hS, 1, gamma_A, gB, half_width=half_width, spectral_density=spectral_density)

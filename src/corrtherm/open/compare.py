@@ -25,7 +25,7 @@ from ..core.errors import CorrthermError, DynamicsError
 from ..core.metadata import annotate
 from ..core.model import Bipartite
 from ..core.trajectory import _check_model
-from .davies import DaviesBath, davies_bath, davies_jumps
+from .davies import DaviesBath, _as_couplings, davies_bath, davies_jumps
 from .evolution import evolve
 from .redfield import RedfieldBath, redfield_bath
 from .steady import steady_state
@@ -75,11 +75,14 @@ class ThermalBath(Report):
         ops = self.coupling if isinstance(self.coupling, list | tuple) else [self.coupling]
         if not ops:
             raise DynamicsError("coupling: is empty; expected one or more operators S_k")
+        dims = []
         for k, S in enumerate(ops):
             try:
-                square(S, f"coupling[{k}]" if len(ops) > 1 else "coupling")
+                dims.append(square(S, f"coupling[{k}]" if len(ops) > 1 else "coupling").shape[0])
             except CorrthermError as exc:
                 raise DynamicsError(str(exc)) from None
+        # Hermiticity and equal shapes too (a non-Hermitian S failed only in dissipator())
+        _as_couplings(self.coupling, dims[0])
         finite_real(self.beta, "beta", DynamicsError, "a finite real inverse temperature")
         g0 = finite_real(self.gamma0, "gamma0", DynamicsError, "a finite, non-negative rate")
         if g0 < 0:
@@ -174,7 +177,11 @@ def compare_approaches(
     """
     model = _check_model(model)
     _check_baths(bath_A, bath_B)
-    appr = list(approaches)
+    try:
+        # a string is one name, not a list of letters; None or a number is not a list at all
+        appr = [] if isinstance(approaches, str) else list(approaches)
+    except TypeError:
+        appr = []
     if not appr or any(a not in APPROACHES for a in appr) or len(set(appr)) != len(appr):
         raise DynamicsError(
             f"approaches: got {approaches!r}; expected distinct names from {list(APPROACHES)}"
