@@ -264,3 +264,20 @@ def test_compare_with_master_equations_sampling_arguments(kwargs, needle):
     args = {"beta_A": 1.0, "beta_B": 2.0, "n_modes": (20,), **kwargs}
     with pytest.raises(ct.CorrthermError, match="^" + needle.replace("(", r"\(")):
         ct.gaussian.compare_with_master_equations(h_S, 0.1, **args)
+
+
+@pytest.mark.parametrize(
+    "evolve",
+    [
+        lambda t: ct.evolve(EXCHANGE, RHO0, t, JA_EX, JB_EX),
+        lambda t: ct.gaussian.evolve(FREE, C_FREE, t),
+    ],
+    ids=["dense", "gaussian"],
+)
+def test_two_dimensional_times_are_refused_not_flattened(evolve):
+    # [[0, 1], [2, 3]] ran as four save times; [[0, 0.5], [0, 0.5]] was reported as "not
+    # strictly increasing (times[0] = np.float64(0.0) ...)"
+    with pytest.raises(ct.CorrthermError, match=r"^times: has shape \(2, 2\); expected a 1-D"):
+        evolve(np.array([[0.0, 1.0], [2.0, 3.0]]))
+    with pytest.raises(ct.CorrthermError, match=r"times\[0\] = 1.0 >= times\[1\] = 0.5"):
+        evolve([1.0, 0.5])

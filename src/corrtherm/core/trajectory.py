@@ -54,6 +54,9 @@ def _check_times(times: Any) -> np.ndarray:
         raise DynamicsError(
             f"times: got {describe_value(times)}; expected a 1-D array of real numbers"
         ) from None
+    if raw.ndim > 1:
+        # flattening [[0, 1], [2, 3]] into four save times would be a guess
+        raise DynamicsError(f"times: has shape {raw.shape}; expected a 1-D array of real numbers")
     if t.size == 0:
         raise DynamicsError("times: is empty; expected at least one time point")
     if not np.all(np.isfinite(t)):
@@ -61,8 +64,8 @@ def _check_times(times: Any) -> np.ndarray:
     if t.size > 1 and not np.all(np.diff(t) > 0):
         k = int(np.flatnonzero(np.diff(t) <= 0)[0])
         raise DynamicsError(
-            f"times: not strictly increasing (times[{k}] = {t[k]!r} >= times[{k + 1}] = "
-            f"{t[k + 1]!r}); expected strictly increasing save times"
+            f"times: not strictly increasing (times[{k}] = {float(t[k])!r} >= times[{k + 1}] = "
+            f"{float(t[k + 1])!r}); expected strictly increasing save times"
         )
     return t
 
