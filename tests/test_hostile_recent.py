@@ -281,3 +281,11 @@ def test_two_dimensional_times_are_refused_not_flattened(evolve):
         evolve(np.array([[0.0, 1.0], [2.0, 3.0]]))
     with pytest.raises(ct.CorrthermError, match=r"times\[0\] = 1.0 >= times\[1\] = 0.5"):
         evolve([1.0, 0.5])
+
+
+def test_compare_explains_a_degenerate_steady_state(tmp_path):
+    # gamma0 = 0: every state is stationary; the table said "undefined" without a reason
+    f = scenario_file(tmp_path, "levy-kosloff-local", ("gamma0 = 0.05", "gamma0 = 0.0"))
+    r = invoke("compare", f)
+    assert r.exit_code == 0, r.output
+    assert "NOTE: no unique steady state for: local, global, redfield" in r.stdout

@@ -115,4 +115,12 @@ def format_comparison(table: xr.Dataset) -> str:
             f"  WARNING: second law violated at the steady state by: {', '.join(viol)} "
             "(heat flows against the temperature gradient: see sigma)"
         )
+    undefined = [c for c, v in zip(cols, table["second_law"].values) if str(v) == "undefined"]
+    if undefined:
+        # say why the steady-state rows are blank instead of leaving "undefined" unexplained
+        lines.append(
+            f"  NOTE: no unique steady state for: {', '.join(undefined)} (several stationary "
+            "states: a conserved quantity or a subspace the baths do not reach); the "
+            "steady-state rows are undefined there, the rows along the run still apply"
+        )
     return "\n".join(lines)
