@@ -138,7 +138,14 @@ def test_bath_rate_default_follows_how_the_bath_is_given(tmp_path):
     assert not any(".rate" in a for a in assumed_defaults(explicit.spec))
     # a qubit's only transition: the local jumps from sx carry gamma(omega) of the family, so the
     # default run equals the explicit "ohmic" one and differs from a "paper" one
-    J = {n: run_scenario(s)["J_A"].values for n, s in [("c", coupled), ("e", explicit)]}
+    ds = run_scenario(coupled)
+    # d = 4 runs the exact spectral propagator: no step control, so rtol/atol were not assumed
+    assert (
+        ds.attrs["method"].startswith("exact")
+        and "tolerances.method" in ds.attrs["assumed_defaults"]
+    )
+    assert "tolerances.rtol" not in ds.attrs["assumed_defaults"]
+    J = {"c": ds["J_A"].values, "e": run_scenario(explicit)["J_A"].values}
     np.testing.assert_array_equal(J["c"], J["e"])
     paper = load_scenario(_open(tmp_path, "paper", *_coupled("paper")))
     assert np.abs(run_scenario(paper)["J_A"].values - J["c"]).max() > 1e-6
