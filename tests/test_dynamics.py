@@ -313,6 +313,44 @@ def test_paper1_example_admissible_c():
         assert min(np.linalg.eigvalsh(r)[0] for r in ds.rho.values) > -1e-12
 
 
+def test_paper1_eq14_misprint_resonant_exchange_is_not_product_steady():
+    """Paper 1, Eq. 14 (misprint): [H_A + H_B, V] = 0 is not enough for pi_A (x) pi_B to be
+    steady. The dissipators annihilate pi_A (x) pi_B, so L[pi_A (x) pi_B] = -i[V, pi_A (x) pi_B];
+    for V = g (s+ s- + h.c.) and H_X = omega sz its only entries are at |01><10| and |10><01|,
+    of modulus g |p_10 - p_01| with p_10 - p_01 = (e^{x-y} - e^{-x+y}) / (Z_A Z_B),
+    x = beta_A omega, y = beta_B omega. The steady state (README: 0.022 from the product in
+    Frobenius norm) is checked against qutip.steadystate."""
+    from corrtherm import invariant_correlation_subspace, steady_state, thermal_jumps
+
+    omega, g, bA, bB = 1.0, 0.3, 0.5, 2.0
+    sz = sigma_z()
+    sp = np.array([[0.0, 1.0], [0.0, 0.0]])
+    HA = HB = omega * sz
+    V = g * (np.kron(sp, sp.T) + np.kron(sp.T, sp))
+    H0 = np.kron(HA, np.eye(2)) + np.kron(np.eye(2), HB)
+    assert np.abs(H0 @ V - V @ H0).max() == 0  # the paper's condition holds
+    model = Bipartite(HA, HB, V)
+    JA = thermal_jumps(HA, beta=bA, rate="paper")
+    JB = thermal_jumps(HB, beta=bB, rate="paper")
+    prod = np.kron(gibbs_state(HA, bA), gibbs_state(HB, bB))
+    x, y = bA * omega, bB * omega
+    gap = (np.exp(x - y) - np.exp(-x + y)) / (4 * np.cosh(x) * np.cosh(y))
+    comm = V @ prod - prod @ V
+    assert np.linalg.norm(comm) == pytest.approx(np.sqrt(2) * g * abs(gap), rel=1e-12)
+    assert not invariant_correlation_subspace(model, JA, JB).product_steady
+    rho = steady_state(model, JA, JB).rho
+    assert np.linalg.norm(rho - prod) == pytest.approx(0.0219147, abs=5e-7)
+    qt = pytest.importorskip("qutip")
+    H = qt.Qobj(H0 + V)
+    c_ops = [qt.Qobj(np.kron(j, np.eye(2))) for j in JA] + [
+        qt.Qobj(np.kron(np.eye(2), j)) for j in JB
+    ]
+    np.testing.assert_allclose(rho, qt.steadystate(H, c_ops).full(), atol=1e-10)
+    # the paper's own example (V = g sz sz commutes with H_A and H_B) is product-steady
+    VZ = g * np.kron(sz, sz)
+    assert invariant_correlation_subspace(Bipartite(HA, HB, VZ), JA, JB).product_steady
+
+
 def test_paper1_invariant_subspace():
     """For the example, span{sx,sy}(x)span{sx,sy} (rotated by H_0, commuting with V, coherences
     damped) and sz(x)sz are invariant: dimension 5, with sz(x)sz decaying at lambda."""

@@ -174,3 +174,18 @@ def test_bad_gaussian_scenarios_give_one_clear_error(text, match):
     with pytest.raises(ScenarioError, match=match) as info:
         run_scenario(load_scenario(text))
     assert "\n" not in str(info.value)
+
+
+def test_summary_calls_q_energy_when_the_baths_exchange_particles():
+    """With grand-canonical baths Q_X = int Tr[H L_X rho] is the energy drawn, not the heat
+    (the heat is Q_X - mu_X N_in,X): the summary labels it so; without mu it stays "heat"."""
+    from corrtherm.scenarios.summary import summary_text
+
+    opened = SMALL.replace("n_points = 11", "n_points = 3") + (
+        '\n[dynamics]\nkind = "open"\nbath_A = { beta = 1.0, mu = MU, gamma0 = 0.1 }\n'
+        "bath_B = { beta = 1.0, mu = -0.5, gamma0 = 0.1 }\n"
+    )
+    text = summary_text(run_scenario(load_scenario(opened.replace("MU", "0.5"))))
+    assert "Q_A (energy from bath A)" in text and "heat from bath" not in text
+    paper1 = summary_text(run_scenario(load_preset("paper1-two-qubits")))
+    assert "Q_A (heat from bath A)" in paper1

@@ -133,3 +133,20 @@ def test_help_lists_the_functions():
     text = pydoc.render_doc(corrtherm, renderer=pydoc.plaintext)
     for name in ("evolve", "steady_state", "flow_report", "energy_ledger", "run_scenario"):
         assert f"\n    {name}(" in text, name
+
+
+def test_help_shows_the_new_layout_and_old_paths_still_resolve():
+    """0.1's flat modules stay reachable (attribute and import) but help() and dir() list only
+    the subpackages, so the layers it describes are what a reader sees."""
+    import pydoc
+
+    text = pydoc.render_doc(corrtherm, renderer=pydoc.plaintext)
+    assert "SUBMODULES" not in text
+    for old in ("dynamics", "dissipators", "flows", "states", "system"):
+        assert old not in dir(corrtherm)
+        assert getattr(corrtherm, old) is importlib.import_module(f"corrtherm.{old}")
+    assert corrtherm.dynamics.evolve is corrtherm.evolve
+    for name in ("davies_jumps", "compare_approaches", "gaussian", "corrtherm show --template"):
+        assert name in corrtherm.__doc__, name
+    with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
+        corrtherm.no_such_name  # noqa: B018

@@ -13,7 +13,11 @@ Layers (each imports only from the ones above it in this list):
 - ``corrtherm.core`` — operators, :class:`Bipartite`, states (rho = rho_A (x) rho_B + chi,
   Gibbs, positivity interval), information, the energy ledger U = U_A + U_B + U_chi.
 - ``corrtherm.open`` — paper 1: GKLS dynamics with thermal baths, :func:`evolve`,
-  :func:`steady_state`, :func:`check_conditions`, :func:`invariant_correlation_subspace`.
+  :func:`steady_state` (to d = 4096), :func:`check_conditions`,
+  :func:`invariant_correlation_subspace`; thermodynamic consistency: local
+  (:func:`thermal_jumps`), global (:func:`davies_jumps`, :func:`davies_bath`) and Redfield
+  (:func:`redfield_bath`) baths, :class:`ThermalBath`, :func:`compare_approaches`,
+  :func:`entropy_production_rate`, :func:`second_law_audit`.
 - ``corrtherm.isolated`` — paper 2: :func:`evolve_isolated`, :func:`flow_report`,
   inequality (26), model builders (``corrtherm.models``), extremal SDPs.
 - ``corrtherm.gaussian`` — free particles (fermions or bosons) from their L x L correlation
@@ -25,7 +29,10 @@ Layers (each imports only from the ones above it in this list):
   worked examples, the ``corrtherm`` command.
 
 Start with ``corrtherm.Bipartite``, ``corrtherm.gibbs_state``, ``corrtherm.energy_ledger`` and
-``corrtherm.evolve``; the documentation maps every equation of both papers to its function.
+``corrtherm.evolve`` (free particles: ``corrtherm.gaussian.FreeModel`` and
+``corrtherm.gaussian.evolve``), or with the command line: ``corrtherm --help``,
+``corrtherm run``, ``corrtherm show --template``. The documentation (README.md, docs/, or
+``mkdocs serve``) maps every equation of both papers to its function.
 """
 
 from importlib.metadata import PackageNotFoundError, version  # noqa: F401 (0.1 exported these)
@@ -169,6 +176,12 @@ from .plotting import (
 from . import _compat
 
 _compat.install(__import__(__name__))
+
+
+def __getattr__(name: str):  # noqa: ANN202 (module __getattr__)
+    # 0.1's module paths (corrtherm.dynamics, ...): reachable, but not listed by help() or dir()
+    return _compat.resolve(__name__, name)
+
 
 __all__ = [
     "Bipartite",

@@ -195,7 +195,8 @@ def show(
     --template: a scenario with every key explained; --reference: the scenario-file reference.
     """
     from .scenarios import preset_text
-    from .scenarios.reference import scenario_reference_markdown, scenario_template_toml
+    from .scenarios.reference import scenario_reference_markdown
+    from .scenarios.template import scenario_template_toml
 
     if sum([preset is not None, template, reference]) != 1:
         raise ScenarioError(
@@ -277,11 +278,18 @@ def compare(
     Each bath needs a coupling operator, e.g. coupling = "sx(A0)"; dense models only.
     """
     from .scenarios.compare import compare_scenario, format_comparison
+    from .scenarios.defaults import assumed_defaults, format_assumed
 
     scen = _load(scenario)
     table = compare_scenario(scen)
     typer.echo(f"scenario {scen.name}: local vs global (Davies) vs Redfield")
     typer.echo(format_comparison(table))
+    # as `run` does: what the file left to defaults (its approach is moot, all three run)
+    assumed = [a for a in assumed_defaults(scen.spec) if not a.startswith("dynamics.approach")]
+    if assumed:
+        typer.echo("  defaults assumed (not set in the scenario):")
+        for line in format_assumed(assumed):
+            typer.echo(f"    {line}")
     if out is not None:
         from .scenarios import write_results
 

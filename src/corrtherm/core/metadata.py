@@ -109,13 +109,29 @@ VARIABLES: dict[str, Meta] = {
     "rho_B": Meta(ONE, "reduced density matrix of B", "ρ_B", "rho_B = Tr_A rho"),
     # ---- open systems (paper 1, Eq. 11 and Remark)
     "J_A": Meta(
-        J, "heat current from bath A into the system", "J_A", f"J_A = Tr[H L_A[rho]]; {_INTO}"
+        J,
+        "energy current from bath A into the system (the heat current if mu_A = 0)",
+        "J_A",
+        f"J_A = Tr[H L_A[rho]]; the heat current is J_A - mu_A I_A; {_INTO}",
     ),
     "J_B": Meta(
-        J, "heat current from bath B into the system", "J_B", f"J_B = Tr[H L_B[rho]]; {_INTO}"
+        J,
+        "energy current from bath B into the system (the heat current if mu_B = 0)",
+        "J_B",
+        f"J_B = Tr[H L_B[rho]]; the heat current is J_B - mu_B I_B; {_INTO}",
     ),
-    "Q_A": Meta(E, "heat from bath A since t = 0", "Q_A", f"Q_A(t) = int_0^t J_A ds; {_INTO}"),
-    "Q_B": Meta(E, "heat from bath B since t = 0", "Q_B", f"Q_B(t) = int_0^t J_B ds; {_INTO}"),
+    "Q_A": Meta(
+        E,
+        "energy from bath A since t = 0 (the heat if mu_A = 0)",
+        "Q_A",
+        f"Q_A(t) = int_0^t J_A ds; the heat is Q_A - mu_A N_in,A; {_INTO}",
+    ),
+    "Q_B": Meta(
+        E,
+        "energy from bath B since t = 0 (the heat if mu_B = 0)",
+        "Q_B",
+        f"Q_B(t) = int_0^t J_B ds; the heat is Q_B - mu_B N_in,B; {_INTO}",
+    ),
     "Q_entropic": Meta(
         E,
         "entropic heat since t = 0 (eigenvalue changes of rho)",

@@ -129,7 +129,9 @@ def _sites(scen: Scenario) -> _Space:
     if space.d > MAX_DIMENSION:
         raise ScenarioError(
             f"{scen.source}: model.sites: total dimension {space.d} exceeds the "
-            f"limit {MAX_DIMENSION} of dense simulations"
+            f"limit {MAX_DIMENSION} of scenario files; expected d <= {MAX_DIMENSION} (larger "
+            "open systems: corrtherm.evolve / steady_state from Python, d up to 4096; free "
+            "particles: a [gaussian] table)"
         )
     return space
 
@@ -431,7 +433,7 @@ def _bath(
         if mu is not None:
             H = H - mu * (model.N_A if side == "A" else model.N_B)
         try:
-            jumps = tuple(thermal_jumps(H, beta, rate=bath.rate, gamma0=gamma0))
+            jumps = tuple(thermal_jumps(H, beta, rate=bath.rate_family, gamma0=gamma0))
         except CorrthermError as exc:
             raise ScenarioError(f"{src}: {where}: {exc}") from None
         check_rate_scale(jumps, f"{src}: {where}.gamma0 = {gamma0:g}", ScenarioError)
@@ -446,7 +448,7 @@ def _bath(
     try:
         # inside the try: the bath validates beta and gamma0 when made, and its message needs
         # the file and the table in front (it was printed as a bare "gamma0: got -1.0")
-        tb = ThermalBath(S, beta, bath.rate, gamma0, mu)
+        tb = ThermalBath(S, beta, bath.rate_family, gamma0, mu)
         diss = tb.dissipator(model, side, approach)
     except CorrthermError as exc:
         raise ScenarioError(f"{src}: {where}: {exc}") from None

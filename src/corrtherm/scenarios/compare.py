@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import xarray as xr
 
+from ..core._report import ZERO_RTOL
 from ..core.errors import CorrthermError, ScenarioError
 from ..open.compare import APPROACHES, compare_approaches
 from .build import build_scenario
@@ -80,9 +81,43 @@ _ROWS = (
 )
 
 
-def _cell(v: object) -> str:
+#: Rows in one unit; a value below ZERO_RTOL times the largest of its family prints as 0, as
+#: in the summary of ``corrtherm run`` (round-off of an exact zero, not data).
+_FAMILIES = (
+    ("J_A", "J_B"),
+    ("DeltaU_chi", "DeltaU_A", "DeltaU_B"),
+    ("sigma", "sigma_local", "min_sigma"),
+)
+
+
+def _scales(table: xr.Dataset) -> dict[str, float]:
+    """The zero threshold's scale of each numeric row: the largest magnitude in its family;
+    for the entropy production at least max(beta) times the largest current, the size of each
+    term of sigma = dS/dt - sum_X beta_X J_X."""
+
+    def largest(names: tuple[str, ...]) -> float:
+        vals = [np.abs(np.asarray(table[n].values, dtype=float)) for n in names if n in table]
+        return float(np.nanmax(np.concatenate(vals))) if vals else 0.0
+
+    currents = largest(_FAMILIES[0])
+    betas = [abs(float(table.attrs.get(k, np.nan))) for k in ("beta_A", "beta_B")]
+    beta = max([b for b in betas if math.isfinite(b)] or [0.0])
+    scales = {}
+    for family in _FAMILIES:
+        s = largest(family)
+        if family is _FAMILIES[2]:
+            s = max(s, beta * currents)
+        scales.update(dict.fromkeys(family, s))
+    return scales
+
+
+def _cell(v: object, scale: float | None = None) -> str:
     if isinstance(v, float | np.floating):
-        return "—" if math.isnan(v) else f"{float(v):.4g}"
+        if math.isnan(v):
+            return "—"
+        if scale is not None and abs(float(v)) < ZERO_RTOL * scale:
+            return "0"
+        return f"{float(v):.4g}"
     if isinstance(v, bool | np.bool_):
         return "yes" if v else "no"
     return str(v)
@@ -94,11 +129,12 @@ def format_comparison(table: xr.Dataset) -> str:
     cols = [str(a) for a in table["approach"].values]
     ref = str(table.attrs.get("reference", cols[0]))
     rows = []
+    scales = _scales(table)
     for k, label in _ROWS:
         if k not in table:
             continue
         label = label.format(ref=ref)
-        cells = [_cell(v) for v in table[k].values]
+        cells = [_cell(v, scales.get(k)) for v in table[k].values]
         if k == "sigma_local":
             # the local accounting is the consistent one only for local baths
             cells = [c if a == "local" else "n/a" for c, a in zip(cells, cols)]

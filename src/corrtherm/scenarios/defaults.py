@@ -33,6 +33,8 @@ def _unset(model: BaseModel, prefix: str) -> list[tuple[str, Any]]:
             out += _unset(value, f"{path}.")
         elif name not in model.model_fields_set and value is not None:
             out.append((path, value))
+        elif name == "rate" and value is None and getattr(model, "jumps", None) is None:
+            out.append((path, model.rate_family))  # its default depends on `coupling`
     return out
 
 

@@ -45,7 +45,8 @@ MAX_EXPRESSION_LENGTH = 4000
 MAX_DEPTH = 200
 #: Largest integer power of an operator.
 MAX_OPERATOR_POWER = 64
-#: Largest Hilbert-space dimension a scenario may build (dense matrices, Liouvillian d^4).
+#: Largest Hilbert-space dimension a scenario may build: a run also checks conditions and
+#: builds plots and summaries on dense d x d matrices; the Python API goes further.
 MAX_DIMENSION = 256
 
 _RESERVED = {"pi", "e", "i", "j", "hc", "_hc_", "c_min", "c_max"}

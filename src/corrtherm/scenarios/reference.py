@@ -5,16 +5,14 @@ Everything a user can write in a scenario file is defined in :mod:`~corrtherm.sc
 families) and :mod:`~corrtherm.scenarios.expressions` (operator names, functions, constants,
 limits). This module turns those definitions into the Markdown page
 ``docs/reference/scenario-file.md`` (:func:`scenario_reference_markdown`, printed by
-``corrtherm show --reference``) and into a template scenario with every key commented
-(:func:`scenario_template_toml`, printed by ``corrtherm show --template``), so the documentation
-cannot drift from what the loader accepts.
+``corrtherm show --reference``); :mod:`~corrtherm.scenarios.template` writes the commented
+template from the same walk, so the documentation cannot drift from what the loader accepts.
 """
 
 from __future__ import annotations
 
 import inspect
 import re
-import textwrap
 import types
 import typing
 from typing import Any, Literal
@@ -38,10 +36,10 @@ from .expressions import (
     SiteSpec,
     _local_table,
 )
-from .gaussian_schema import GAUSSIAN_NOTES, GAUSSIAN_TEMPLATE, commented_out
+from .gaussian_schema import GAUSSIAN_NOTES
 from .schema import BathSpec, ScenarioSpec, SiteKind
 
-__all__ = ["scenario_reference_markdown", "scenario_template_toml", "schema_sections"]
+__all__ = ["scenario_reference_markdown", "schema_sections"]
 
 #: The command that regenerates the committed reference page.
 REGENERATE = "corrtherm show --reference > docs/reference/scenario-file.md"
@@ -248,6 +246,9 @@ def scenario_reference_markdown() -> str:
     strings, limits); loading a state from ``.npy``; and the commented template. This is the
     page ``docs/reference/scenario-file.md`` and the output of ``corrtherm show --reference``.
     """
+    # the template module builds on this one's schema walk, so it is imported here, not above
+    from .template import scenario_template_toml
+
     sections = {h: (m, d) for h, m, d in schema_sections()}
     L: list[str] = [
         "# Scenario-file reference",
@@ -492,108 +493,3 @@ def _expressions_section() -> list[str]:
             "",
         ]
     )
-
-
-# ================================================================================== the template
-#: Example values of the template (everything else is written as its default).
-_TEMPLATE_VALUES: dict[str, str] = {
-    "title": '"Two qubits with local thermal baths (template)"',
-    "description": '"""\nA hot and a cold qubit coupled by exchange, started thermal with a correlation\n'
-    'sx sx; edit anything and run it with `corrtherm run my-scenario.toml`.\n"""',
-    "model.sites": '{ A0 = "qubit", B0 = "qubit" }',
-    "model.H_A": '"omega_A * sz(A0)"',
-    "model.H_B": '"omega_B * sz(B0)"',
-    "model.V": '"g * (sp(A0) * sm(B0) + h.c.)"',
-    "state.beta_A": '"beta_A"',
-    "state.beta_B": '"beta_B"',
-    "state.correlation": '"sx(A0) * sx(B0)"',
-    "state.c": '"0.5 * c_max"',
-    "dynamics.kind": '"open"',
-    "dynamics.bath_A.beta": '"beta_A"',
-    "dynamics.bath_A.gamma0": '"gamma0"',
-    "dynamics.bath_B.beta": '"beta_B"',
-    "dynamics.bath_B.gamma0": '"gamma0"',
-    "time.t_final": "5.0",
-    "time.n_points": "51",
-}
-#: Examples for keys the template leaves commented out (unset by default).
-_TEMPLATE_COMMENTED: dict[str, str] = {
-    "model.N_A": '"n(A0)"',
-    "model.N_B": '"n(B0)"',
-    "state.matrix": '"rho0.npy"',
-    "dynamics.bath_A.jumps": '["sqrt(gamma0) * sm(A0)"]',
-    "dynamics.bath_B.jumps": '["sqrt(gamma0) * sm(B0)"]',
-    "dynamics.bath_A.coupling": '"sx(A0)"',
-    "dynamics.bath_B.coupling": '"sx(B0)"',
-    **GAUSSIAN_TEMPLATE,  # dynamics.bath_X.mu and the keys of [gaussian]
-    "analyses.beta_A": '"beta_A"',
-    "analyses.beta_B": '"beta_B"',
-    "analyses.mu_A": "0.0",
-    "analyses.mu_B": "0.0",
-    "analyses.entropic_split": "true",
-}
-_TEMPLATE_PARAMETERS = [
-    ("omega_A", "1.0", "H_A = omega_A sz: energies +-omega_A, level splitting 2 omega_A"),
-    ("omega_B", "1.0", "H_B = omega_B sz (resonant with A: [H_A + H_B, V] = 0)"),
-    ("g", "0.1", "exchange coupling"),
-    ("beta_A", "0.5", "inverse temperature of A and its bath (hot)"),
-    ("beta_B", "2.0", "inverse temperature of B and its bath (cold)"),
-    ("gamma0", "0.2", "bath coupling rate"),
-]
-
-
-def _comment(text: str, width: int = 96) -> list[str]:
-    return textwrap.wrap(" ".join(text.split()), width, initial_indent="# ", subsequent_indent="# ")
-
-
-def _field_lines(path: str, name: str, field: FieldInfo) -> list[str]:
-    lines = _comment(field.description or "")
-    facts = [f"type: {type_text(field)}", f"default: {default_text(field)}"]
-    if allowed := allowed_text(field):
-        facts.insert(1, f"allowed: {allowed}")
-    lines += _comment("; ".join(facts))
-    key = f"{path}.{name}" if path else name
-    if key in _TEMPLATE_VALUES:
-        lines.append(f"{name} = {_TEMPLATE_VALUES[key]}")
-    elif key in _TEMPLATE_COMMENTED:
-        lines.append(f"# {name} = {_TEMPLATE_COMMENTED[key]}")
-    elif field.is_required():  # pragma: no cover - every required key needs a template value
-        raise KeyError(f"the template needs a value for the required key {key}")
-    else:
-        lines.append(f"{name} = {default_text(field)}")
-    return lines
-
-
-def scenario_template_toml() -> str:
-    """A scenario with every key of the schema, commented, that validates and runs.
-
-    Two qubits with exchange coupling, each with its own thermal bath, started in thermal
-    marginals plus a correlation c sx (x) sx. Every key appears with its description, type,
-    allowed values and default as comments; keys that are unset by default are commented out
-    with an example. Printed by ``corrtherm show --template``.
-    """
-    out = [
-        "# corrtherm scenario template: every key with its meaning, type, allowed values and",
-        "# default. Keys left unset are commented out with an example. The full reference:",
-        "# `corrtherm show --reference` or docs/reference/scenario-file.md.",
-        "",
-    ]
-    for name, field in _scalar_fields(ScenarioSpec).items():
-        if name != "parameters":
-            out += _field_lines("", name, field)
-    out += ["", "[parameters]"]
-    out += _comment(ScenarioSpec.model_fields["parameters"].description or "")
-    width = max(len(f"{n} = {v}") for n, v, _ in _TEMPLATE_PARAMETERS)
-    out += [f"{f'{n} = {v}':<{width}}  # {c}" for n, v, c in _TEMPLATE_PARAMETERS]
-    for header, model, desc in schema_sections()[1:]:
-        out += ["", f"[{header}]"] + _comment(_doc(model))
-        if "." in header:  # a nested table: which one it is (bath_A or bath_B)
-            out += _comment(desc)
-        if model is BathSpec:
-            out += _comment(
-                "Rate families: "
-                + "; ".join(f'"{f.name}": {f.formula}' for f in RATE_FAMILIES.values())
-            )
-        for name, field in _scalar_fields(model).items():
-            out += [""] + _field_lines(header, name, field)
-    return commented_out("\n".join(out) + "\n")  # [gaussian]: the alternative to [model]

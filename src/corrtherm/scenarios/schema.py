@@ -162,11 +162,21 @@ class BathSpec(_Strict):
         default=None,
         description="Inverse temperature of the bath (required unless `jumps` is given).",
     )
-    rate: Literal["fermi", "paper", "ohmic", "bose"] = Field(
-        default="paper",
+    rate: Literal["fermi", "paper", "ohmic", "bose"] | None = Field(
+        default=None,
         description="Rate family gamma(omega) of the thermal jumps, omega = E_m - E_n the "
-        "energy the system gains (see Rate families).",
+        'energy the system gains (see Rate families). Unset: "paper" for jumps between all '
+        'eigenstate pairs of H_X (paper 1), "ohmic" for a bath given by its `coupling` (as '
+        "`davies_jumps`, `redfield_bath` and `ThermalBath`); a run lists the one it assumed.",
     )
+
+    @property
+    def rate_family(self) -> str:
+        """The rate family this bath uses: `rate`, or its default (see `rate`)."""
+        if self.rate is not None:
+            return self.rate
+        return "paper" if self.coupling is None else "ohmic"
+
     gamma0: Num = Field(
         default=1.0, description="Overall rate scale gamma0 >= 0 of the thermal jumps."
     )

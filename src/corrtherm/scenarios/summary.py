@@ -37,6 +37,8 @@ GLOSS = {
     "Q_B": "heat from bath B",
     "slack": "= left side − ΔI(A:B)",
 }
+#: With grand-canonical baths Q_X is the energy drawn; the heat is Q_X - mu_X N_in,X.
+ENERGY_GLOSS = {**GLOSS, "Q_A": "energy from bath A", "Q_B": "energy from bath B"}
 #: Time series whose largest magnitude sets the zero threshold of values in each unit.
 SCALE_VARIABLES = {
     "[E]": ("U", "U_A", "U_B", "U_chi", "E_A", "E_B", "E_V"),
@@ -56,8 +58,19 @@ def _scales(ds: xr.Dataset) -> dict[str, float]:
     return out
 
 
-def summary_rows(summary: dict[str, Any], scales: dict[str, float]) -> list[tuple[str, str, str]]:
+def _exchanges_particles(ds: xr.Dataset) -> bool:
+    """Whether a bath exchanges particles: then Q_X is energy, and the heat Q_X - mu_X N_in,X."""
+    return any(
+        n in ds and bool(np.nanmax(np.abs(ds[n].values), initial=0.0) > 0)
+        for n in ("I_A", "I_B", "N_in_A", "N_in_B")
+    )
+
+
+def summary_rows(
+    summary: dict[str, Any], scales: dict[str, float], gloss: dict[str, str] | None = None
+) -> list[tuple[str, str, str]]:
     """(label, value, units) rows of a summary; NaN values (not applicable) are left out."""
+    gloss = GLOSS if gloss is None else gloss
     rows = []
     for key, value in summary.items():
         if key in HIDDEN or (isinstance(value, float) and math.isnan(value)):
@@ -66,9 +79,9 @@ def summary_rows(summary: dict[str, Any], scales: dict[str, float]) -> list[tupl
             continue  # exact propagators take no steps: nothing to report
         meta = lookup(key)
         label = meta.label if meta is not None else key
-        gloss = GLOSS.get(key)
-        if gloss:
-            label = f"{label} ({gloss})"
+        note = gloss.get(key)
+        if note:
+            label = f"{label} ({note})"
         units = meta.units if meta is not None else ""
         if key.startswith("residual_") or key == "wall_time_s":
             text = f"{value:.3g}" if isinstance(value, float) else str(value)
@@ -87,7 +100,7 @@ def summary_text(ds: xr.Dataset) -> str:
     lines = [
         f"  {summ['kind']} dynamics, t = {t[0]:g} to {t[-1]:g} in {t.size} save times"
         + (f" ({solver})" if solver else ""),
-        table(summary_rows(summ, _scales(ds))),
+        table(summary_rows(summ, _scales(ds), ENERGY_GLOSS if _exchanges_particles(ds) else GLOSS)),
     ]
     audit = second_law_audit(ds)
     if audit:

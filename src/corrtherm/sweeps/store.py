@@ -244,7 +244,8 @@ class _SweepStore:
 
     def _check_compatible(self, meta: dict[str, str]) -> None:
         a = dict(self.group.attrs)
-        where = f"--store {str(self.path)!r}"
+        # one wording for the command line (--store) and Python (run_sweep(store=...))
+        where = f"sweep store {str(self.path)!r}"
         if a.get("sweep_format") != STORE_FORMAT or "status" not in self.group:
             raise SweepError(
                 f"{where}: not a corrtherm sweep store (format "
@@ -256,20 +257,21 @@ class _SweepStore:
             raise SweepError(
                 f"{where}: the sweep spec differs from the one the store was made with "
                 f"(store: {a.get('sweep_description')}; now: {self.spec.describe()}); "
-                "expected the same --grid/--random/--samples/--seed, or a new --store"
+                "expected the same grid/random axes, samples and seed (--grid/--random/--samples/"
+                "--seed, or run_sweep's grid=/random=/samples=/seed=), or a new store"
             )
         for key in ("scenario_hash", "point_function"):
             if a.get(key) != meta.get(key):
                 raise SweepError(
                     f"{where}: {key} differs (store: {a.get(key)!r}; now: {meta.get(key)!r}); "
                     "the store belongs to another scenario or point function — refusing to mix "
-                    "results; expected the same scenario, or a new --store"
+                    "results; expected the same scenario, or a new store"
                 )
         for name, (_, vals) in self.spec.coords().items():
             if name not in self.group or not np.array_equal(self.group[name][...], vals):
                 raise SweepError(
                     f"{where}: coordinate {name!r} differs from the spec; the "
-                    "store is inconsistent, expected a new --store"
+                    "store is inconsistent, expected a new store"
                 )
 
     # -------------------------------------------------------------- loading / repair
