@@ -215,3 +215,28 @@ def test_compare_approaches_python_bad_input():
         ct.compare_approaches(model, bath, bath, rho0=np.eye(4) / 4)
     with pytest.raises(ct.DynamicsError, match="bath_A, bath_B: both None"):
         ct.compare_approaches(model, None, None)
+
+
+def test_compare_sign_of_delta_u_chi_ignores_round_off():
+    """beta_A omega_A = beta_B omega_B (splittings 2 and 1, beta 0.5 and 1): an exchange V
+    commutes with beta_A H_A + beta_B H_B, so pi_A (x) pi_B is the local steady state and the
+    local Delta U_chi is exactly zero; its computed value is round-off (eps ||V||, here
+    -1e-19), whose sign must not count. Global and Redfield do change U_chi (physically, by
+    ~6e-5, with opposite signs), so both differ from the local zero. With g = 1e-14 all three
+    are below the round-off scale: no change at all."""
+    import warnings
+
+    sz, sx, sp, sm = ct.sigma_z(), ct.sigma_x(), ct.sigma_plus(), ct.sigma_minus()
+    rho0 = np.kron(ct.gibbs_state(sz, 0.5), ct.gibbs_state(0.5 * sz, 1.0))
+    baths = (ct.ThermalBath(sx, 0.5, gamma0=0.05), ct.ThermalBath(sx, 1.0, gamma0=0.05))
+    tables = {}
+    for g in (0.1, 1e-14):
+        model = ct.Bipartite(sz, 0.5 * sz, g * (np.kron(sp, sm) + np.kron(sm, sp)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # secular-approximation notes
+            tables[g] = ct.compare_approaches(model, *baths, rho0=rho0, times=np.linspace(0, 5, 6))
+    dU = tables[0.1]["DeltaU_chi"].values
+    assert abs(dU[0]) < 1e-15 and min(abs(dU[1]), abs(dU[2])) > 1e-6 and dU[1] * dU[2] < 0
+    assert tables[0.1]["DeltaU_chi_sign_changed"].values.tolist() == [False, True, True]
+    assert np.abs(tables[1e-14]["DeltaU_chi"].values).max() < 1e-26
+    assert not tables[1e-14]["DeltaU_chi_sign_changed"].values.any()

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 import xarray as xr
 
-from ..core._report import Report, fmt
+from ..core._report import ZERO_RTOL, Report, fmt
 from ..core._validate import describe_value, finite_real, square
 from ..core.errors import CorrthermError, DynamicsError
 from ..core.metadata import annotate
@@ -243,10 +243,18 @@ def compare_approaches(
     ref_flow = rows["heat_flow"][0]
     out["heat_flow_changed"] = ("approach", np.array([f != ref_flow for f in rows["heat_flow"]]))
     if "DeltaU_chi" in rows:
-        ref = np.sign(rows["DeltaU_chi"][0])
+        # U_chi = Tr[rho V] - Tr[rho_A (x) rho_B V] carries round-off of order eps ||V||: a change
+        # below ZERO_RTOL ||V|| is zero, and its sign is noise
+        V = model.V
+        scale = float(np.linalg.norm(V)) / math.sqrt(V.shape[0])
+
+        def sign(x: float) -> float:
+            return 0.0 if abs(x) <= ZERO_RTOL * scale else float(np.sign(x))
+
+        ref = sign(rows["DeltaU_chi"][0])
         out["DeltaU_chi_sign_changed"] = (
             "approach",
-            np.array([bool(np.sign(x) != ref) for x in rows["DeltaU_chi"]]),
+            np.array([sign(x) != ref for x in rows["DeltaU_chi"]]),
         )
     _annotate(out)
     out.attrs.update(
