@@ -289,3 +289,40 @@ def test_compare_explains_a_degenerate_steady_state(tmp_path):
     r = invoke("compare", f)
     assert r.exit_code == 0, r.output
     assert "NOTE: no unique steady state for: local, global, redfield" in r.stdout
+
+
+# ------------------------------------------------------------------ options that are flags
+@pytest.mark.parametrize("value", ["no", "yes", 1, 0.0, "x", [True]])
+def test_boolean_options_refuse_truthy_values(value):
+    """A flag given as "no" (truthy) or 1 would switch an option silently; each is refused
+    with one line naming the option (core._validate.flag)."""
+    import corrtherm as ct
+    from corrtherm import gaussian as gs
+
+    sz, sx = ct.sigma_z(), ct.sigma_x()
+    model = ct.Bipartite(sz, 0.5 * sz, 0.1 * np.kron(sx, sx))
+    jA, jB = ct.thermal_jumps(sz, beta=1.0), ct.thermal_jumps(0.5 * sz, beta=2.0)
+    rho = np.eye(4) / 4
+    calls = {
+        "store_states": lambda: ct.evolve(model, rho, [0, 1], jA, jB, store_states=value),
+        "entropic_split": lambda: ct.evolve(model, rho, [0, 1], jA, jB, entropic_split=value),
+        "progress": lambda: ct.evolve(model, rho, [0, 1], jA, jB, progress=value),
+        "spectral_gap": lambda: ct.steady_state(model, jA, jB, spectral_gap=value),
+        "local": lambda: ct.davies_jumps(model, sx, "A", 1.0, local=value),
+        "store_correlations": lambda: gs.evolve(
+            gs.two_chains(2, 2), np.eye(4) * 0.5, [0, 1], store_correlations=value
+        ),
+    }
+    for name, call in calls.items():
+        with pytest.raises(ct.CorrthermError, match=rf"^{name}: got .*; expected True"):
+            call()
+
+
+def test_secular_cutoff_refuses_a_boolean():
+    import corrtherm as ct
+
+    sz, sx = ct.sigma_z(), ct.sigma_x()
+    model = ct.Bipartite(sz, 0.5 * sz, 0.1 * np.kron(sx, sx))
+    with pytest.raises(ct.CorrthermError, match="secular_cutoff: got True"):
+        ct.redfield_bath(model, sx, "A", 1.0, secular_cutoff=True)
+    assert ct.redfield_bath(model, sx, "A", 1.0, secular_cutoff=0.5).secular_cutoff == 0.5

@@ -84,6 +84,16 @@ def finite_real(
     return v
 
 
+def flag(value: Any, name: str, error: type[Exception] = ModelError, none: bool = False) -> Any:
+    """Return ``value`` if it is a boolean (``True``/``False`` or a NumPy bool; ``None`` too if
+    ``none``), else raise ``error`` naming ``name``: a truthy string such as ``"no"`` or a
+    number would otherwise switch an option silently."""
+    if (none and value is None) or isinstance(value, bool | np.bool_):
+        return None if value is None else bool(value)
+    expected = "True, False or None" if none else "True or False"
+    raise error(f"{name}: got {describe_value(value)}; expected {expected}")
+
+
 def describe_value(value: Any, limit: int = 60) -> str:
     """A short one-line rendering of a user's value for error messages (arrays by shape)."""
     if isinstance(value, np.ndarray):

@@ -15,7 +15,7 @@ import xarray as xr
 from scipy.linalg import eigh
 
 from ..core._report import Report
-from ..core._validate import finite_real
+from ..core._validate import finite_real, flag
 from ..core.errors import DynamicsError, FlowError, StateError
 from ..core.trajectory import _check_times
 from ..isolated.flows import FLOW_ATOL, THERMAL_TOL, flow_series
@@ -152,6 +152,7 @@ def evolve(
         raise FlowError(f"thermal_tol: got {thermal_tol!r}; expected a finite tolerance > 0")
     C = correlation_matrix(C0, "C0", m.L, m.statistics)
     bA, bB = check_bath(bath_A, "A"), check_bath(bath_B, "B")
+    store_correlations = flag(store_correlations, "store_correlations", DynamicsError)
     if store_correlations and t.size * m.L * m.L > STORE_MAX_ENTRIES:
         raise DynamicsError(
             f"store_correlations: {t.size} times x {m.L}^2 entries exceed {STORE_MAX_ENTRIES} "

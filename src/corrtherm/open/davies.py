@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..core._report import Report, fmt
-from ..core._validate import finite_real, to_array
+from ..core._validate import finite_real, flag, to_array
 from ..core.errors import DynamicsError, ModelError
 from ..core.limits import check_coupling_scale
 from ..core.model import Bipartite
@@ -365,6 +365,7 @@ def davies_jumps(
     References: Davies (1974); Breuer & Petruccione (2002) Sec. 3.3.1; Levy & Kosloff,
     EPL 107, 20004 (2014); Hofer et al., NJP 19, 123037 (2017).
     """
+    local = flag(local, "local", DynamicsError)
     eig, comps = _components(
         model, coupling, side, beta, rate, gamma0, mu, local, tol, "davies_jumps"
     )

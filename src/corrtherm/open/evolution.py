@@ -16,7 +16,7 @@ import numpy as np
 import xarray as xr
 
 from ..core._threads import resolve as resolve_threads
-from ..core._validate import density_matrix, finite_real
+from ..core._validate import density_matrix, finite_real, flag
 from ..core.errors import DynamicsError
 from ..core.limits import COMPLEX_BYTES, require_memory
 from ..core.model import Bipartite
@@ -201,7 +201,10 @@ def evolve(
     )
     # the split needs a full eigendecomposition of rho at every save (and the exact branch
     # refines the grid): on by default only where that is cheap next to the evolution
-    entropic = d <= ENTROPIC_MAX_D if entropic_split is None else bool(entropic_split)
+    entropic_split = flag(entropic_split, "entropic_split", DynamicsError, none=True)
+    store_states = flag(store_states, "store_states", DynamicsError)
+    progress = flag(progress, "progress", DynamicsError)
+    entropic = d <= ENTROPIC_MAX_D if entropic_split is None else entropic_split
     if th is not None:
         th["approach"] = approach_of(bath_A, bath_B)
         # sigma's noise floor: round-off (exact) or the integrator's tolerance (ode)

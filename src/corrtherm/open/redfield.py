@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..core._report import Report, fmt
+from ..core._validate import finite_real
 from ..core.errors import DynamicsError
 from ..core.limits import check_coupling_scale
 from ..core.model import Bipartite
@@ -222,11 +223,14 @@ def redfield_bath(
     mu_v = None if mu is None else float(mu)
     cut = None
     if secular_cutoff is not None:
-        try:
-            cut = float(secular_cutoff)
-        except (TypeError, ValueError):
-            cut = float("nan")
-        if not (np.isfinite(cut) and cut >= 0):
+        # finite_real refuses booleans and strings (True would otherwise be a cutoff of 1)
+        cut = finite_real(
+            secular_cutoff,
+            "secular_cutoff",
+            DynamicsError,
+            "None (no secular approximation) or a frequency >= 0",
+        )
+        if cut < 0:
             raise DynamicsError(
                 f"secular_cutoff: got {secular_cutoff!r}; expected None (no secular "
                 "approximation) or a frequency >= 0"

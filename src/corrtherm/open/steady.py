@@ -16,6 +16,7 @@ import numpy as np
 
 from ..core._report import Report
 from ..core._threads import resolve as resolve_threads
+from ..core._validate import flag
 from ..core.errors import DynamicsError
 from ..core.model import Bipartite
 from ..core.trajectory import _check_model, _hermitize
@@ -170,6 +171,7 @@ def steady_state(
     if method not in ("auto", "dense", "krylov"):
         raise DynamicsError(f"method: got {method!r}; expected 'auto', 'dense' or 'krylov'")
     resolve_threads(blas_threads)  # checked on the dense path too, where it is not used
+    spectral_gap = flag(spectral_gap, "spectral_gap", DynamicsError, none=True)
     model = _check_model(model)
     if method == "auto":
         method = "dense" if model.d <= DENSE_MAX_D else "krylov"
