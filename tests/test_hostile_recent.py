@@ -32,8 +32,25 @@ def test_compare_out_never_replaces_a_device_or_fifo(tmp_path):
     fifo = tmp_path / "table.nc"
     os.mkfifo(fifo)
     r = invoke("compare", "levy-kosloff-local", "--out", fifo)
+    one_line_error(r, str(fifo), "exists; use --force")
+    r = invoke("compare", "levy-kosloff-local", "--out", fifo, "--force")
     one_line_error(r, str(fifo), "not a regular file")
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_compare_out_keeps_an_existing_file_unless_force(tmp_path):
+    # like run (an existing --out directory) and plot-sweep: nothing is replaced silently
+    target = tmp_path / "table.nc"
+    target.write_text("an earlier table")
+    r = invoke("compare", "levy-kosloff-local", "--out", target)
+    one_line_error(r, str(target), "exists; use --force")
+    assert target.read_text() == "an earlier table"
+    r = invoke("compare", "levy-kosloff-local", "--out", target, "--force")
+    assert r.exit_code == 0, r.output
+    import xarray as xr
+
+    with xr.open_dataset(target) as ds:
+        assert "J_A" in ds
 
 
 def test_compare_out_in_a_missing_directory_names_it(tmp_path):

@@ -78,6 +78,15 @@ def _load(scenario: str | None):
     return load_scenario(Path(scenario))
 
 
+def _refuse_existing(out: Path | None, force: bool) -> None:
+    """Like `run` with an existing --out directory: an existing output file is kept unless
+    --force (compare, plot-sweep)."""
+    if out is not None and (out.exists() or out.is_symlink()) and not force:
+        raise ScenarioError(
+            f"--out {out}: exists; use --force to replace it or choose another --out"
+        )
+
+
 def _prepare_outdir(out: Path, force: bool, outputs: tuple[str, ...] | None = None):
     """The checked output directory (see :class:`corrtherm.scenarios.files.OutputDir`)."""
     from .scenarios.files import RUN_OUTPUTS, OutputDir
@@ -270,6 +279,7 @@ def compare(
         Path | None,
         typer.Option("--out", "-o", metavar="FILE.nc", help="Also write the table as NetCDF here."),
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file.")] = False,
 ) -> None:
     """Run a scenario's model under the local, global and Redfield approaches side by side.
 
@@ -280,6 +290,7 @@ def compare(
     from .scenarios.compare import compare_scenario, format_comparison
     from .scenarios.defaults import assumed_defaults, format_assumed
 
+    _refuse_existing(out, force)
     scen = _load(scenario)
     table = compare_scenario(scen)
     typer.echo(f"scenario {scen.name}: local vs global (Davies) vs Redfield")
@@ -424,11 +435,7 @@ def plot_sweep_command(
     from .plotting import plot_sweep
 
     out = out if out is not None else store.with_suffix(".png")
-    # like `run` with an existing --out: an existing image is kept unless --force
-    if (out.exists() or out.is_symlink()) and not force:
-        raise ScenarioError(
-            f"--out {out}: exists; use --force to replace it or choose another --out"
-        )
+    _refuse_existing(out, force)
     if out.is_dir() and not out.is_symlink():
         raise ScenarioError(f"--out {out}: is a directory; expected an image file name")
     plot_sweep(store, var=var, out=out)
