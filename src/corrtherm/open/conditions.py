@@ -13,7 +13,8 @@ from ..core.energy import _effective, local_mean_field
 from ..core.model import Bipartite
 from ..core.states import _pt
 from ..core.trajectory import _check_alpha, _check_model
-from .dissipators import adjoint_dissipator, as_jumps
+from .baths import JumpBath, as_bath
+from .redfield import RedfieldBath
 
 __all__ = ["check_conditions", "ConditionsReport"]
 
@@ -90,23 +91,25 @@ def check_conditions(
     C = [H_0 + Tr_B[V rho_B] (x) I + I (x) Tr_A[V rho_A], V] is affine in rho_A and in rho_B
     separately; it is checked at I/d_A, I/d_B and along every traceless direction.
     Norms are Frobenius; ``tol`` is relative to ||H||_F ||V||_F (A3) and ||H||_F sum ||L||^2 (A4).
+    ``jumps_A``/``jumps_B`` are local or global jump lists, or bath objects
+    (:func:`davies_bath`, :func:`redfield_bath`), as for :func:`evolve`.
     """
     model = _check_model(model)
     a = _check_alpha(alpha_A)
     dA, dB = model.dims
     d = model.d
-    # local jumps (paper 1) or global d x d jumps (e.g. davies_jumps): L#_X[H] either way
-    JA, JB = as_jumps(jumps_A, dA, "jumps_A", d), as_jumps(jumps_B, dB, "jumps_B", d)
+    # local jumps (paper 1), global d x d jumps (davies_jumps) or a bath object (davies_bath,
+    # redfield_bath): each gives L#_X[H] through its adjoint
+    baths = [as_bath(jumps_A, model, "A", "jumps_A"), as_bath(jumps_B, model, "B", "jumps_B")]
+    baths = [b for b in baths if isinstance(b, RedfieldBath) or len(b)]
     H, V = model.H, model.V
 
     def comm(X, Y):
         return X @ Y - Y @ X
 
     K = np.zeros((d, d), dtype=complex)
-    if len(JA):
-        K += adjoint_dissipator(JA, H, dims=(dA, dB), side="A")
-    if len(JB):
-        K += adjoint_dissipator(JB, H, dims=(dA, dB), side="B")
+    for bath in baths:
+        K += bath.adjoint(H)
     A4 = float(np.linalg.norm(K))
     H0V = float(np.linalg.norm(comm(model.H0, V)))
 
@@ -134,7 +137,7 @@ def check_conditions(
             float(np.linalg.norm(_project_correlations(comm(np.kron(fA, np.eye(dB)), V), dA, dB))),
         )
     scale3 = max(1.0, float(np.linalg.norm(H)) * float(np.linalg.norm(V)))
-    jump_w = sum(float(np.linalg.norm(L)) ** 2 for L in (*JA, *JB))
+    jump_w = sum(_rate_scale(b) for b in baths)
     scale4 = max(1.0, float(np.linalg.norm(H)) * max(1.0, jump_w))
     total = A4 <= tol * scale4
     local = total and worst <= tol * scale3
@@ -150,6 +153,22 @@ def check_conditions(
         dUl = float((-1j * np.trace(C @ chi) + np.trace(K @ np.kron(rA, rB))).real)
         dU = float(np.trace(K @ R).real)
     return ConditionsReport(A3s, worst, A4, H0V, bool(local), bool(total), dUl, dU, float(tol))
+
+
+def _rate_scale(bath: Any) -> float:
+    """Size of a dissipator, the unit of A4's tolerance: sum_l ||L_l||^2 for jumps; for a bath
+    object without a jump list, max ||L#[X]|| / ||X|| over three fixed random Hermitian X (the
+    same order of magnitude, the operator norm of the adjoint being at most 2 sum ||L_l||^2)."""
+    if isinstance(bath, JumpBath):
+        return sum(float(np.linalg.norm(L)) ** 2 for L in bath.jumps)
+    rng = np.random.default_rng(0)
+    d = int(np.prod(bath.dims))
+    best = 0.0
+    for _ in range(3):
+        X = rng.standard_normal((d, d)) + 1j * rng.standard_normal((d, d))
+        X = X + X.conj().T
+        best = max(best, float(np.linalg.norm(bath.adjoint(X))) / float(np.linalg.norm(X)))
+    return best
 
 
 def _local_traceless(n: int) -> list[np.ndarray]:
