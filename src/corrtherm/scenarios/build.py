@@ -146,6 +146,14 @@ def _frac(s: str, where: str) -> float:
         raise ScenarioError(f"{where}: cannot read spin {s!r}") from None
 
 
+def time_grid(scen: Scenario) -> np.ndarray:
+    """The save times of ``[time]``: n_points equally spaced in [0, t_final], t_final > 0."""
+    t_final = _num(scen, scen.spec.time.t_final, "time.t_final")
+    if not t_final > 0:
+        raise ScenarioError(f"{scen.source}: time.t_final: got {t_final}; expected a positive time")
+    return np.linspace(0.0, t_final, scen.spec.time.n_points)
+
+
 def _num(scen: Scenario, value: Any, where: str, extra: Mapping[str, float] | None = None) -> float:
     params = {**scen.spec.parameters, **(extra or {})}
     try:
@@ -243,11 +251,7 @@ def build_scenario(scen: Scenario, check_state: bool = True) -> BuiltScenario:
     except CorrthermError as exc:
         raise ScenarioError(f"{src}: model: {exc}") from None
 
-    # time grid
-    t_final = _num(scen, spec.time.t_final, "time.t_final")
-    if not t_final > 0:
-        raise ScenarioError(f"{src}: time.t_final: got {t_final}; expected a positive time")
-    times = np.linspace(0.0, t_final, spec.time.n_points)
+    times = time_grid(scen)
 
     # state
     st = spec.state

@@ -133,11 +133,10 @@ def _bath(scen: Scenario, model: FreeModel, side: str) -> LocalBath | None:
 def build_gaussian(scen: Scenario, check_state: bool = True) -> BuiltGaussian:
     """Turn a ``[gaussian]`` scenario into a FreeModel, C(0), baths and a time grid."""
     spec, src = scen.spec, scen.source
+    from .build import time_grid  # build imports this module: resolved at call time
+
     model = _model(scen)
-    t_final = _num(scen, spec.time.t_final, "time.t_final")
-    if not t_final > 0:
-        raise ScenarioError(f"{src}: time.t_final: got {t_final}; expected a positive time")
-    times = np.linspace(0.0, t_final, spec.time.n_points)
+    times = time_grid(scen)
     st = spec.state
     ref = {"beta_A": math.nan, "beta_B": math.nan, "mu_A": 0.0, "mu_B": 0.0}
     c_interval, c, thermal = None, 0.0, st.kind == "thermal"
